@@ -1,0 +1,55 @@
+"""Access control helpers: role decorators and the one firm-scoped loader every view uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from portal.extensions import db
+
+M = TypeVar("M")
+
+
+def role_required(*roles: str) -> Callable:
+    """Signed-in users whose role is one of `roles` pass; others get 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+admin_required = role_required("admin")
+approver_required = role_required("admin", "manager")
+
+
+def firm_id() -> int:
+    """The current user's firm: the scope of every query a view makes."""
+    return current_user.firm_id
+
+
+def scoped(model: type[M]) -> Any:
+    """`select(model)` already filtered to the current firm."""
+    return db.select(model).where(model.firm_id == current_user.firm_id)
+
+
+def get_for_firm(model: type[M], object_id: int) -> M:
+    """Load `model` by id within the current firm, or 404 (never 403: ids of other firms
+    must not be distinguishable from ids that do not exist)."""
+    obj = db.session.execute(
+        db.select(model).where(model.id == object_id, model.firm_id == current_user.firm_id)
+    ).scalar_one_or_none()
+    if obj is None:
+        abort(404)
+    return obj

@@ -1,0 +1,1 @@
+"""Entity rules: field schemas, per-entity validation and defaults (reference §8)."""
