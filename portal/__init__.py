@@ -39,9 +39,10 @@ def create_app(config: Any = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import errors, web_hooks
+    from portal import errors, security, web_hooks
     from portal.cli import register_cli
 
+    security.register(app)
     errors.register(app)
     web_hooks.register(app)
     register_cli(app)

@@ -56,6 +56,18 @@ def db(app):
     return _db
 
 
+@pytest.fixture(autouse=True)
+def redis(app):
+    """The app's Redis (REDIS_URL in CI, else an embedded real Redis), emptied around each test
+    so counters such as sign-in throttles never leak from one test into another."""
+    from portal.redis_conn import get_redis
+
+    connection = get_redis(app)
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+
+
 class Browser:
     """A test client that signs in and sends CSRF tokens like a real browser form would."""
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from portal.auth import throttle
 from portal.auth.forms import LoginForm
 from portal.extensions import db, login_manager
 from portal.models import User
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 
 @login_manager.user_loader
@@ -41,23 +45,41 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
+        ip = request.remote_addr or "unknown"
+        if throttle.is_blocked(email, ip):
+            log.info("event=login state=throttled")
+            form.password.errors.append(
+                "Too many failed attempts from here. Wait 15 minutes and try again."
+            )
+            return render_template("auth/login.html", form=form), 429
         user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
         if user is None or not user.check_password(form.password.data):
+            throttle.record_failure(email, ip)
             form.password.errors.append("Email or password is not correct.")
         elif not user.active:
             form.email.errors.append("This account has been deactivated. Ask your firm admin.")
         else:
-            session.clear()  # new session on login: nothing from before sign-in carries over
-            login_user(user, remember=form.remember.data)
+            throttle.record_success(email, ip)
+            session.clear()  # a new session at sign-in: nothing from before carries over
+            login_user(user)
+            session["login_at"] = session["seen_at"] = time.time()
+            log.info("event=login state=ok user=%s firm=%s", user.id, user.firm_id)
             return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.index"))
-    return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 422
+    if request.method == "POST":
+        status = 422
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Cookie sessions cannot be deleted server-side; bumping the version makes every copy of
+    # this user's session cookie (this browser's or a stolen one) worthless.
+    current_user.session_version += 1
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You have been signed out.", "info")

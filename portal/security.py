@@ -1,0 +1,66 @@
+"""Security headers and session lifetime rules applied to every request.
+
+- CSP allows no inline script or style: pages load /static files only.
+- Authenticated pages are never cached (`Cache-Control: no-store`).
+- A session ends after SESSION_IDLE_TIMEOUT without requests and PERMANENT_SESSION_LIFETIME
+  after sign-in, whatever the activity; both are checked server-side.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    )
+)
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def enforce_session_lifetime():
+        if not current_user.is_authenticated:
+            return None
+        now = time.time()
+        login_at = session.get("login_at")
+        seen_at = session.get("seen_at", login_at)
+        idle = app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
+        absolute = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+        if login_at is None or now - login_at > absolute or now - (seen_at or 0) > idle:
+            logout_user()
+            session.clear()
+            flash("Your session has ended. Please sign in again.", "info")
+            return redirect(url_for("auth.login", next=request.full_path
+                                    if request.method == "GET" else None))
+        # Writing the cookie on every request is what makes the idle timer slide.
+        session["seen_at"] = now
+        return None
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user.is_authenticated and request.endpoint != "static":
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        return response
