@@ -11,6 +11,11 @@ from portal.models._common import Timestamps
 CLIENT_KINDS = ("individual", "joint", "business")
 
 
+def _squash(value: str | None) -> str:
+    """Trim and collapse inner whitespace, so "Van  Dyke" and "Van Dyke" are one last name."""
+    return " ".join((value or "").split())
+
+
 def display_name_for(
     kind: str,
     first_name: str | None = "",
@@ -22,12 +27,13 @@ def display_name_for(
     """The client's name as shown everywhere and sent to QBO as DisplayName.
 
     individual: "First Last"; joint: "First & SpouseFirst Last", or "First Last & SpouseFirst
-    SpouseLast" when the last names differ; business: the company name.
+    SpouseLast" when the last names differ (case-insensitively); business: the company name.
+    static/js/clients.js re-implements this rule for the live preview: change both together.
     """
-    first, last = (first_name or "").strip(), (last_name or "").strip()
-    spouse_first, spouse_last = (spouse_first_name or "").strip(), (spouse_last_name or "").strip()
+    first, last = _squash(first_name), _squash(last_name)
+    spouse_first, spouse_last = _squash(spouse_first_name), _squash(spouse_last_name)
     if kind == "business":
-        return " ".join((company_name or "").split())
+        return _squash(company_name)
     if kind == "joint":
         spouse_last = spouse_last or last
         if spouse_last.casefold() == last.casefold():
