@@ -56,16 +56,24 @@ def db(app):
     return _db
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def redis(app):
-    """The app's Redis (REDIS_URL in CI, else an embedded real Redis), emptied around each test
-    so counters such as sign-in throttles never leak from one test into another."""
+    """The app's Redis (REDIS_URL in CI, else an embedded real Redis), emptied around the test."""
     from portal.redis_conn import get_redis
 
     connection = get_redis(app)
     connection.flushdb()
     yield connection
     connection.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis(request):
+    """Every portal test starts with an empty Redis, so counters such as sign-in throttles never
+    leak between tests. Tests that do not use the portal app (the sandbox's) are left alone."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("redis")
+    yield
 
 
 class Browser:
