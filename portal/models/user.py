@@ -35,7 +35,12 @@ class User(UserMixin, db.Model):
     firm = relationship("Firm")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        from flask import current_app
+
+        # scrypt with werkzeug's strong defaults; the test config lowers the work factor only
+        # to keep the suite fast (PASSWORD_HASH_METHOD).
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
