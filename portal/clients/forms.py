@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SearchField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 KIND_CHOICES = [
@@ -13,6 +14,19 @@ KIND_CHOICES = [
     ("joint", "Joint (married couple)"),
     ("business", "Business"),
 ]
+
+KIND_FILTER_CHOICES = [("", "All kinds"), *KIND_CHOICES]
+QB_FILTER_CHOICES = [("", "Linked or not"), ("linked", "Linked"), ("unlinked", "Not linked")]
+STATUS_FILTER_CHOICES = [
+    ("active", "Active"),
+    ("inactive", "Inactive"),
+    ("all", "Active and inactive"),
+]
+
+
+def _options(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 # Name fields each kind uses; the others are hidden in the form and cleared on save, so a
 # client switched from joint to individual does not keep a stale spouse.
@@ -56,7 +70,7 @@ class ClientForm(FlaskForm):
 
     kind = SelectField(
         "Kind of client",
-        choices=KIND_CHOICES,
+        choices=_options(KIND_CHOICES),
         default="individual",
         validators=[InputRequired(message="Choose the kind of client.")],
     )
@@ -118,22 +132,18 @@ class ClientFilterForm(FlaskForm):
         csrf = False
 
     q = SearchField("Search", filters=[_strip], render_kw={"placeholder": "Name or email"})
-    kind = SelectField("Kind", choices=[("", "All kinds"), *KIND_CHOICES], default="")
-    qb = SelectField(
-        "QuickBooks",
-        choices=[("", "Linked or not"), ("linked", "Linked"), ("unlinked", "Not linked")],
-        default="",
-    )
-    status = SelectField(
-        "Status",
-        choices=[("active", "Active"), ("inactive", "Inactive"), ("all", "Active and inactive")],
-        default="active",
-    )
+    kind = SelectField("Kind", choices=_options(KIND_FILTER_CHOICES), default="")
+    qb = SelectField("QuickBooks", choices=_options(QB_FILTER_CHOICES), default="")
+    status = SelectField("Status", choices=_options(STATUS_FILTER_CHOICES), default="active")
+    allowed = {
+        "kind": {v for v, _ in KIND_FILTER_CHOICES},
+        "qb": {v for v, _ in QB_FILTER_CHOICES},
+        "status": {v for v, _ in STATUS_FILTER_CHOICES},
+    }
 
     def value(self, name: str) -> str:
         """The field's value, or its default when the query string holds something unknown."""
         field = self[name]
         if name == "q":
             return (field.data or "")[:200]
-        allowed = {choice[0] for choice in field.choices}
-        return field.data if field.data in allowed else field.default
+        return field.data if field.data in self.allowed[name] else field.default
