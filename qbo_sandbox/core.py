@@ -88,7 +88,9 @@ class Sandbox:
                 try:
                     fn(*event)
                 except Exception:  # a broken listener must not break the API
-                    log.exception("event=change_listener_failed entity=%s id=%s", event[1], event[2])
+                    log.exception(
+                        "event=change_listener_failed entity=%s id=%s", event[1], event[2]
+                    )
 
     # -- companies and time -------------------------------------------------------------------
     def company(self, realm: str) -> dict[str, Any] | None:

@@ -26,13 +26,20 @@ class ErrorItem:
     element: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"Message": self.message, "Detail": self.detail, "code": self.code, "element": self.element}
+        return {
+            "Message": self.message,
+            "Detail": self.detail,
+            "code": self.code,
+            "element": self.element,
+        }
 
 
 class QboFault(Exception):
     """A ``Fault`` answer (validation/business/system). ``status`` is the HTTP status."""
 
-    def __init__(self, errors: list[ErrorItem], fault_type: str = "ValidationFault", status: int = 400):
+    def __init__(
+        self, errors: list[ErrorItem], fault_type: str = "ValidationFault", status: int = 400
+    ):
         super().__init__(errors[0].message if errors else fault_type)
         self.errors = errors
         self.fault_type = fault_type
@@ -57,7 +64,12 @@ def required(element: str) -> QboFault:
 
 
 def invalid_ref(element: str, kind: str, ref_id: Any) -> QboFault:
-    return fault("2500", "Invalid Reference Id", f"Invalid Reference Id : {kind} element id {ref_id} not found", element)
+    return fault(
+        "2500",
+        "Invalid Reference Id",
+        f"Invalid Reference Id : {kind} element id {ref_id} not found",
+        element,
+    )
 
 
 def inactive_ref(element: str) -> QboFault:
@@ -66,7 +78,12 @@ def inactive_ref(element: str) -> QboFault:
 
 def not_found(entity: str, entity_id: str) -> QboFault:
     # UNCONFIRMED Detail text for a plain missing Id (reference §4.1 / §13.11).
-    return fault("610", "Object Not Found", f"Object Not Found : {entity} with Id {entity_id} was not found", "")
+    return fault(
+        "610",
+        "Object Not Found",
+        f"Object Not Found : {entity} with Id {entity_id} was not found",
+        "",
+    )
 
 
 def bad_length(element: str, max_len: int, supplied: int, min_len: int = 0) -> QboFault:
@@ -80,7 +97,12 @@ def bad_length(element: str, max_len: int, supplied: int, min_len: int = 0) -> Q
 
 
 def business(detail: str, element: str = "") -> QboFault:
-    return fault("6000", "A business validation error has occurred while processing your request", detail, element)
+    return fault(
+        "6000",
+        "A business validation error has occurred while processing your request",
+        detail,
+        element,
+    )
 
 
 def unsupported(detail: str) -> QboFault:
@@ -164,4 +186,6 @@ def authz_failed() -> GatewayFault:
 
 def throttled() -> GatewayFault:
     # Casing/type of the 429 body is UNCONFIRMED (reference §4.2); we use the gateway shape.
-    return GatewayFault(429, "ThrottleExceeded", "3001", "The request limit was reached.", "SERVICE")
+    return GatewayFault(
+        429, "ThrottleExceeded", "3001", "The request limit was reached.", "SERVICE"
+    )

@@ -16,9 +16,15 @@ from .entities.rules import RULES, Rules
 from .errors import fault, inactive_ref, invalid_ref, not_found, required, unsupported
 
 PATHS = {
-    "customer": "Customer", "vendor": "Vendor", "employee": "Employee", "item": "Item",
-    "invoice": "Invoice", "payment": "Payment", "timeactivity": "TimeActivity",
-    "companyinfo": "CompanyInfo", "preferences": "Preferences",
+    "customer": "Customer",
+    "vendor": "Vendor",
+    "employee": "Employee",
+    "item": "Item",
+    "invoice": "Invoice",
+    "payment": "Payment",
+    "timeactivity": "TimeActivity",
+    "companyinfo": "CompanyInfo",
+    "preferences": "Preferences",
 }
 ENTITIES = set(PATHS.values())
 NAME_SEQ = {"Customer": "Name", "Vendor": "Name", "Employee": "Name"}
@@ -59,8 +65,14 @@ class Ctx:
     def all(self, entity: str) -> list[dict[str, Any]]:
         return self.store.list_entities(self.realm, entity)
 
-    def ref(self, ref: Any, element: str, entities: tuple[str, ...], kind: str = "Names",
-            allow_inactive: bool = False) -> dict[str, Any]:
+    def ref(
+        self,
+        ref: Any,
+        element: str,
+        entities: tuple[str, ...],
+        kind: str = "Names",
+        allow_inactive: bool = False,
+    ) -> dict[str, Any]:
         """Resolve a ``{"value": id}`` reference: 2020 if absent, 2500 if unknown, 610 if inactive.
 
         Fills in ``name`` the way QBO echoes it back."""
@@ -72,12 +84,16 @@ class Ctx:
                 if doc.get("Active") is False and not allow_inactive:
                     raise inactive_ref(element)
                 ref["value"] = str(ref["value"])
-                ref["name"] = doc.get("DisplayName") or doc.get("Name") or doc.get("FullyQualifiedName")
+                ref["name"] = (
+                    doc.get("DisplayName") or doc.get("Name") or doc.get("FullyQualifiedName")
+                )
                 return doc
         raise invalid_ref(element, kind, ref["value"])
 
     # -- writes --------------------------------------------------------------------------------
-    def save(self, entity: str, doc: dict[str, Any], operation: str, old: dict[str, Any] | None = None) -> None:
+    def save(
+        self, entity: str, doc: dict[str, Any], operation: str, old: dict[str, Any] | None = None
+    ) -> None:
         """Persist with fresh MetaData/SyncToken and queue the change event."""
         now = self.sb.clock.now()
         stamp = self.sb.stamp(self.realm)
@@ -105,15 +121,23 @@ class Ctx:
 
     def tombstone(self, entity: str, doc: dict[str, Any]) -> dict[str, Any]:
         now = self.sb.clock.now()
-        stub = {"domain": "QBO", "status": "Deleted", "Id": doc["Id"],
-                "MetaData": {"LastUpdatedTime": self.sb.stamp(self.realm)}}
-        self.store.put_entity(self.realm, entity, int(doc["Id"]), stub, now.timestamp(), deleted=True)
+        stub = {
+            "domain": "QBO",
+            "status": "Deleted",
+            "Id": doc["Id"],
+            "MetaData": {"LastUpdatedTime": self.sb.stamp(self.realm)},
+        }
+        self.store.put_entity(
+            self.realm, entity, int(doc["Id"]), stub, now.timestamp(), deleted=True
+        )
         self.event(entity, doc["Id"], "Delete")
         return stub
 
     def event(self, entity: str, eid: str, operation: str, merged_from: str | None = None) -> None:
         when = self.sb.clock.now().astimezone(timezone.utc).isoformat(timespec="milliseconds")
-        self.events.append((self.realm, entity, str(eid), operation, when.replace("+00:00", "Z"), merged_from))
+        self.events.append(
+            (self.realm, entity, str(eid), operation, when.replace("+00:00", "Z"), merged_from)
+        )
 
 
 def _run(sb: Sandbox, realm: str, fn: Any) -> dict[str, Any]:
@@ -150,13 +174,23 @@ def read(sb: Sandbox, realm: str, entity: str, eid: str) -> dict[str, Any]:
     return _envelope(sb, realm, entity, doc)
 
 
-def write(sb: Sandbox, realm: str, entity: str, payload: Any, operation: str | None,
-          options: dict[str, Any] | None = None) -> dict[str, Any]:
+def write(
+    sb: Sandbox,
+    realm: str,
+    entity: str,
+    payload: Any,
+    operation: str | None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """POST /{entity}[?operation=...]: create, update, delete or void."""
     rules = RULES[entity]
     if not isinstance(payload, dict):
-        raise fault("2010", "Request has invalid or unsupported property",
-                    f"Property Name:Can not deserialize instance of {entity} out of non-object token", "")
+        raise fault(
+            "2010",
+            "Request has invalid or unsupported property",
+            f"Property Name:Can not deserialize instance of {entity} out of non-object token",
+            "",
+        )
     op = (operation or "").lower()
     if op in ("delete", "void"):
         return _run(sb, realm, lambda ctx: _delete_or_void(ctx, rules, payload, op))
@@ -174,19 +208,31 @@ def write(sb: Sandbox, realm: str, entity: str, payload: Any, operation: str | N
     return _run(sb, realm, lambda ctx: _create(ctx, rules, payload, opts))
 
 
-def _create(ctx: Ctx, rules: Rules, payload: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+def _create(
+    ctx: Ctx, rules: Rules, payload: dict[str, Any], opts: dict[str, Any]
+) -> dict[str, Any]:
     spec = schema.SCHEMAS[rules.entity]
-    doc = {k: copy.deepcopy(v) for k, v in payload.items() if spec.get(k) not in ("ro", None) and k != "sparse"}
+    doc = {
+        k: copy.deepcopy(v)
+        for k, v in payload.items()
+        if spec.get(k) not in ("ro", None) and k != "sparse"
+    }
     rules.prepare(ctx, doc, None, opts)
     ctx.save(rules.entity, doc, "Create")
     rules.after_save(ctx, doc, None)
     return _envelope(ctx.sb, ctx.realm, rules.entity, doc)
 
 
-def _update(ctx: Ctx, rules: Rules, payload: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+def _update(
+    ctx: Ctx, rules: Rules, payload: dict[str, Any], opts: dict[str, Any]
+) -> dict[str, Any]:
     old = _checked(ctx, rules, payload)
     spec = schema.SCHEMAS[rules.entity]
-    given = {k: copy.deepcopy(v) for k, v in payload.items() if spec.get(k) not in ("ro", None) and k != "sparse"}
+    given = {
+        k: copy.deepcopy(v)
+        for k, v in payload.items()
+        if spec.get(k) not in ("ro", None) and k != "sparse"
+    }
     if payload.get("sparse") is True:
         doc = copy.deepcopy(old)
         doc.update(given)
@@ -210,9 +256,14 @@ def _delete_or_void(ctx: Ctx, rules: Rules, payload: dict[str, Any], op: str) ->
     if op == "delete":
         rules.before_delete(ctx, old)
         stub = ctx.tombstone(rules.entity, old)
-        return _envelope(ctx.sb, ctx.realm, rules.entity, {"status": "Deleted", "domain": "QBO", "Id": stub["Id"]})
+        return _envelope(
+            ctx.sb,
+            ctx.realm,
+            rules.entity,
+            {"status": "Deleted", "domain": "QBO", "Id": stub["Id"]},
+        )
     doc = copy.deepcopy(old)
     rules.void(ctx, doc)
     ctx.save(rules.entity, doc, "Void", old)
+    rules.after_void(ctx, doc, old)
     return _envelope(ctx.sb, ctx.realm, rules.entity, doc)
-

@@ -26,6 +26,11 @@ CREATE TABLE IF NOT EXISTS seq (realm TEXT NOT NULL, name TEXT NOT NULL, value I
 """
 
 
+def _fold(value: object) -> str | None:
+    """Case-insensitive, whitespace-trimmed key used for name uniqueness."""
+    return value.strip().casefold() if isinstance(value, str) else None
+
+
 class Store:
     """Thread-safe document store. Use ``with store.transaction():`` around multi-step writes."""
 
@@ -33,6 +38,7 @@ class Store:
         self.path = path
         self.lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.create_function("qbo_fold", 1, _fold, deterministic=True)
         self._db.executescript(SCHEMA)
         self._depth = 0
 
@@ -66,7 +72,10 @@ class Store:
 
     def put(self, ns: str, key: str, doc: dict[str, Any]) -> None:
         with self.lock:
-            self._db.execute("INSERT OR REPLACE INTO kv (ns, key, doc) VALUES (?, ?, ?)", (ns, key, json.dumps(doc)))
+            self._db.execute(
+                "INSERT OR REPLACE INTO kv (ns, key, doc) VALUES (?, ?, ?)",
+                (ns, key, json.dumps(doc)),
+            )
 
     def delete(self, ns: str, key: str) -> None:
         with self.lock:
@@ -74,19 +83,28 @@ class Store:
 
     def items(self, ns: str) -> list[tuple[str, dict[str, Any]]]:
         with self.lock:
-            rows = self._db.execute("SELECT key, doc FROM kv WHERE ns=? ORDER BY key", (ns,)).fetchall()
+            rows = self._db.execute(
+                "SELECT key, doc FROM kv WHERE ns=? ORDER BY key", (ns,)
+            ).fetchall()
         return [(k, json.loads(d)) for k, d in rows]
 
     # -- entities -----------------------------------------------------------------------------
     def get_entity(self, realm: str, etype: str, eid: int) -> tuple[dict[str, Any], bool] | None:
         with self.lock:
             row = self._db.execute(
-                "SELECT doc, deleted FROM entity WHERE realm=? AND type=? AND id=?", (realm, etype, eid)
+                "SELECT doc, deleted FROM entity WHERE realm=? AND type=? AND id=?",
+                (realm, etype, eid),
             ).fetchone()
         return (json.loads(row[0]), bool(row[1])) if row else None
 
     def put_entity(
-        self, realm: str, etype: str, eid: int, doc: dict[str, Any], updated: float, deleted: bool = False
+        self,
+        realm: str,
+        etype: str,
+        eid: int,
+        doc: dict[str, Any],
+        updated: float,
+        deleted: bool = False,
     ) -> None:
         with self.lock:
             self._db.execute(
@@ -98,11 +116,14 @@ class Store:
         """Every live (not deleted) entity of a type, in Id order."""
         with self.lock:
             rows = self._db.execute(
-                "SELECT doc FROM entity WHERE realm=? AND type=? AND deleted=0 ORDER BY id", (realm, etype)
+                "SELECT doc FROM entity WHERE realm=? AND type=? AND deleted=0 ORDER BY id",
+                (realm, etype),
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
-    def changed_since(self, realm: str, etype: str, since: float) -> list[tuple[dict[str, Any], bool]]:
+    def changed_since(
+        self, realm: str, etype: str, since: float
+    ) -> list[tuple[dict[str, Any], bool]]:
         with self.lock:
             rows = self._db.execute(
                 "SELECT doc, deleted FROM entity WHERE realm=? AND type=? AND updated>? ORDER BY updated, id",
@@ -110,28 +131,50 @@ class Store:
             ).fetchall()
         return [(json.loads(d), bool(x)) for d, x in rows]
 
+    def find_by_name(
+        self, realm: str, types: tuple[str, ...], field: str, value: str
+    ) -> list[tuple[str, str]]:
+        """(type, Id) of live entities whose ``field`` equals ``value`` case-insensitively."""
+        marks = ",".join("?" for _ in types)
+        with self.lock:
+            rows = self._db.execute(
+                f"SELECT type, id FROM entity WHERE realm=? AND deleted=0 AND type IN ({marks}) "
+                "AND qbo_fold(json_extract(doc, ?)) = ? ORDER BY id",
+                (realm, *types, f"$.{field}", _fold(value)),
+            ).fetchall()
+        return [(t, str(i)) for t, i in rows]
+
     def count_entities(self, realm: str) -> dict[str, int]:
         with self.lock:
             rows = self._db.execute(
-                "SELECT type, COUNT(*) FROM entity WHERE realm=? AND deleted=0 GROUP BY type", (realm,)
+                "SELECT type, COUNT(*) FROM entity WHERE realm=? AND deleted=0 GROUP BY type",
+                (realm,),
             ).fetchall()
         return dict(rows)
 
     def next_id(self, realm: str, name: str, at_least: int = 1) -> int:
         """Allocate the next id of a sequence (never reused, even after deletes)."""
         with self.lock:
-            row = self._db.execute("SELECT value FROM seq WHERE realm=? AND name=?", (realm, name)).fetchone()
+            row = self._db.execute(
+                "SELECT value FROM seq WHERE realm=? AND name=?", (realm, name)
+            ).fetchone()
             value = max(at_least, (row[0] + 1) if row else 1)
-            self._db.execute("INSERT OR REPLACE INTO seq (realm, name, value) VALUES (?, ?, ?)", (realm, name, value))
+            self._db.execute(
+                "INSERT OR REPLACE INTO seq (realm, name, value) VALUES (?, ?, ?)",
+                (realm, name, value),
+            )
         return value
 
     def bump_seq(self, realm: str, name: str, value: int) -> None:
         """Make sure the sequence is at least ``value`` (used when seeding fixed ids)."""
         with self.lock:
-            row = self._db.execute("SELECT value FROM seq WHERE realm=? AND name=?", (realm, name)).fetchone()
+            row = self._db.execute(
+                "SELECT value FROM seq WHERE realm=? AND name=?", (realm, name)
+            ).fetchone()
             if not row or row[0] < value:
                 self._db.execute(
-                    "INSERT OR REPLACE INTO seq (realm, name, value) VALUES (?, ?, ?)", (realm, name, value)
+                    "INSERT OR REPLACE INTO seq (realm, name, value) VALUES (?, ?, ?)",
+                    (realm, name, value),
                 )
 
     def wipe(self) -> None:

@@ -17,7 +17,9 @@ class Rules:
     voidable = False
     keep_on_full_update: frozenset[str] = frozenset()
 
-    def prepare(self, ctx: Ctx, doc: dict[str, Any], old: dict[str, Any] | None, opts: dict[str, Any]) -> None:
+    def prepare(
+        self, ctx: Ctx, doc: dict[str, Any], old: dict[str, Any] | None, opts: dict[str, Any]
+    ) -> None:
         """Validate ``doc`` (the would-be stored object) and fill defaults/derived fields."""
 
     def after_save(self, ctx: Ctx, doc: dict[str, Any], old: dict[str, Any] | None) -> None:
@@ -29,3 +31,5 @@ class Rules:
     def void(self, ctx: Ctx, doc: dict[str, Any]) -> None:
         """Zero a transaction in place (the caller saves it)."""
 
+    def after_void(self, ctx: Ctx, doc: dict[str, Any], old: dict[str, Any]) -> None:
+        """Side effects of a void, after the voided object is saved."""

@@ -5,13 +5,21 @@ from __future__ import annotations
 from .base import Rules
 from .company import CompanyInfoRules, PreferencesRules
 from .names import CustomerRules, EmployeeRules, ItemRules, VendorRules
-from .txns import InvoiceRules, PaymentRules, TimeActivityRules
+from .timeactivity import TimeActivityRules
+from .txns import InvoiceRules, PaymentRules
 
 RULES: dict[str, Rules] = {
     r.entity: r
     for r in (
-        CustomerRules(), VendorRules(), EmployeeRules(), ItemRules(), InvoiceRules(), PaymentRules(),
-        TimeActivityRules(), CompanyInfoRules(), PreferencesRules(),
+        CustomerRules(),
+        VendorRules(),
+        EmployeeRules(),
+        ItemRules(),
+        InvoiceRules(),
+        PaymentRules(),
+        TimeActivityRules(),
+        CompanyInfoRules(),
+        PreferencesRules(),
     )
 }
 
