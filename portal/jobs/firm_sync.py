@@ -1,0 +1,144 @@
+"""The per-firm sync job: lock, run the sync steps in order, record the SyncRun (DESIGN J1-J3).
+
+The job is thin on purpose. Each step is a function `(firm_id, run) -> counts | None`; later
+issues replace the placeholders with calls into `portal.qbo.sync.*` (clients, then invoices,
+then time). A step records its per-record outcomes as SyncEvents itself and commits its own
+progress; this module records the run as a whole and decides skipped/succeeded/failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from portal.extensions import db
+from portal.jobs import job_context, kv
+from portal.jobs.locks import hold_firm_lock
+from portal.jobs.queue import FIRM_SYNC_KIND
+from portal.models import Firm, QboConnection, SyncRun
+from portal.models._common import utcnow
+
+log = logging.getLogger("portal.jobs")
+
+SKIPPED_BUSY = "Another sync for this firm is running; this run was skipped."
+SKIPPED_NOT_CONNECTED = (
+    "QuickBooks is not connected for this firm, so nothing was synced. "
+    "Connect (or reconnect) it on the Integrations tab."
+)
+MESSAGE_LIMIT = 1000
+
+StepFunc = Callable[[int, SyncRun], "dict[str, int] | None"]
+
+
+@dataclass(frozen=True)
+class SyncStep:
+    name: str
+    func: StepFunc
+
+
+def sync_clients_step(firm_id: int, run: SyncRun) -> dict[str, int] | None:
+    """Placeholder: pushes changed clients to QBO once the customer sync lands."""
+    return None
+
+
+def sync_invoices_step(firm_id: int, run: SyncRun) -> dict[str, int] | None:
+    """Placeholder: pushes `new` invoices to QBO once the invoice sync lands."""
+    return None
+
+
+def sync_time_step(firm_id: int, run: SyncRun) -> dict[str, int] | None:
+    """Placeholder: pushes approved time to QBO once the time sync lands."""
+    return None
+
+
+# Order matters: invoices need their customers, time activities need theirs (DESIGN J1).
+STEPS: list[SyncStep] = [
+    SyncStep("clients", sync_clients_step),
+    SyncStep("invoices", sync_invoices_step),
+    SyncStep("time", sync_time_step),
+]
+
+
+def run_firm_sync(firm_id: int, run_id: int | None = None, trigger: str = "schedule") -> str:
+    """RQ entry point: sync one firm. Returns the run's final status; raises on failure.
+
+    `run_id` is the queued SyncRun created by `enqueue_firm_sync`; without it (a direct call)
+    a run row is created here. A busy firm lock marks the run skipped instead of waiting.
+    """
+    with job_context() as app:
+        if db.session.get(Firm, firm_id) is None:
+            raise LookupError(f"firm {firm_id} does not exist")
+        run = _load_or_create_run(firm_id, run_id, trigger)
+        with hold_firm_lock(firm_id, app) as acquired:
+            if not acquired:
+                return _finish(run, "skipped", SKIPPED_BUSY)
+            if not _connected(firm_id):
+                return _finish(run, "skipped", SKIPPED_NOT_CONNECTED)
+            return _run_steps(run)
+
+
+def _load_or_create_run(firm_id: int, run_id: int | None, trigger: str) -> SyncRun:
+    run = db.session.get(SyncRun, run_id) if run_id is not None else None
+    if run is not None and run.firm_id != firm_id:
+        raise ValueError(f"sync run {run_id} belongs to another firm")
+    if run is None:
+        run = SyncRun(firm_id=firm_id, kind=FIRM_SYNC_KIND, trigger=trigger, status="queued",
+                      counts={})
+        db.session.add(run)
+        db.session.commit()
+    return run
+
+
+def _connected(firm_id: int) -> bool:
+    status = db.session.execute(
+        db.select(QboConnection.status).where(QboConnection.firm_id == firm_id)
+    ).scalar_one_or_none()
+    return status == "connected"
+
+
+def _run_steps(run: SyncRun) -> str:
+    run_id, firm_id = run.id, run.firm_id
+    run.status = "running"
+    run.started_at = utcnow()
+    run.progress_done = 0
+    run.progress_total = len(STEPS)
+    run.message = None
+    db.session.commit()
+    log.info(kv(job="firm_sync", firm=firm_id, run=run_id, trigger=run.trigger, state="running"))
+    step_name = None
+    try:
+        for step in STEPS:
+            step_name = step.name
+            counts = step.func(firm_id, run) or {}
+            # Reassign (not mutate) so SQLAlchemy sees the JSON column change.
+            run.counts = {**(run.counts or {}), step.name: dict(counts)}
+            run.progress_done = (run.progress_done or 0) + 1
+            db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        failed = db.session.get(SyncRun, run_id)
+        text = f"The {step_name} step failed: {type(exc).__name__}: {exc}"
+        _finish(failed, "failed", text[:MESSAGE_LIMIT], step=step_name, error=type(exc).__name__)
+        raise
+    return _finish(run, "succeeded", None, **_flat_counts(run.counts))
+
+
+def _finish(run: SyncRun, status: str, message: str | None, **log_fields: object) -> str:
+    run.status = status
+    run.message = message
+    run.finished_at = utcnow()
+    db.session.commit()
+    line = kv(job="firm_sync", firm=run.firm_id, run=run.id, trigger=run.trigger, state=status,
+              **log_fields)
+    (log.error if status == "failed" else log.info)(line)
+    return status
+
+
+def _flat_counts(counts: dict | None) -> dict[str, int]:
+    """{"clients": {"created": 3}} -> {"clients_created": 3} for the log line."""
+    flat: dict[str, int] = {}
+    for step, values in (counts or {}).items():
+        for key, value in (values or {}).items():
+            flat[f"{step}_{key}"] = value
+    return flat
