@@ -35,6 +35,9 @@ def main(argv: list[str]) -> int:
 
     app = create_app()
     set_job_app(app)
+    if not app.config.get("REDIS_URL"):
+        print("warning: REDIS_URL is not set, so this process uses a private embedded Redis "
+              "that no other process can see; set REDIS_URL (make demo does)", file=sys.stderr)
     if argv == ["scheduler"]:
         from portal.jobs.schedule import run_scheduler
 
