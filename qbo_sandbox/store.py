@@ -112,6 +112,14 @@ class Store:
                 (realm, etype, eid, json.dumps(doc), int(deleted), updated),
             )
 
+    def replace_doc(self, realm: str, etype: str, eid: int, doc: dict[str, Any]) -> None:
+        """Rewrite a document without touching its change time (derived fields such as Balance)."""
+        with self.lock:
+            self._db.execute(
+                "UPDATE entity SET doc=? WHERE realm=? AND type=? AND id=?",
+                (json.dumps(doc), realm, etype, eid),
+            )
+
     def list_entities(self, realm: str, etype: str) -> list[dict[str, Any]]:
         """Every live (not deleted) entity of a type, in Id order."""
         with self.lock:

@@ -44,7 +44,9 @@ def parse_date(value: Any, element: str) -> date:
 
 
 def adjust_customer(ctx: Ctx, customer_id: str | None, delta: float) -> None:
-    """Move a customer's Balance without touching its SyncToken (UNCONFIRMED: QBO may bump it)."""
+    """Move a customer's Balance without touching SyncToken, LastUpdatedTime or CDC visibility.
+
+    UNCONFIRMED: QBO may treat a balance change as a customer update."""
     if not customer_id or not delta:
         return
     row = ctx.store.get_entity(ctx.realm, "Customer", int(customer_id))
@@ -52,9 +54,7 @@ def adjust_customer(ctx: Ctx, customer_id: str | None, delta: float) -> None:
         doc = row[0]
         doc["Balance"] = money(doc.get("Balance", 0) + delta)
         doc["BalanceWithJobs"] = doc["Balance"]
-        ctx.store.put_entity(
-            ctx.realm, "Customer", int(customer_id), doc, ctx.sb.clock.now().timestamp(), row[1]
-        )
+        ctx.store.replace_doc(ctx.realm, "Customer", int(customer_id), doc)
 
 
 def payments_for(ctx: Ctx, invoice_id: str, exclude: str | None = None) -> list[tuple[str, float]]:
