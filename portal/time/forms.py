@@ -7,10 +7,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, DecimalField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
-from wtforms.widgets import Select
 
 MAX_HOURS = Decimal("24")
 EARLIEST_DATE = date(2000, 1, 1)
@@ -24,22 +23,6 @@ def optional_int(value: object) -> int | None:
     return int(value)  # ValueError becomes the field's "Invalid Choice" message
 
 
-class GroupedSelect(Select):
-    """A <select> of <optgroup>s preceded by one ungrouped placeholder option (WTForms puts
-    every option of grouped choices inside a group, which would leave an empty-label group)."""
-
-    def __init__(self, placeholder: str) -> None:
-        super().__init__()
-        self.placeholder = placeholder
-
-    def __call__(self, field: SelectField, **kwargs: object) -> Markup:
-        html = str(super().__call__(field, **kwargs))
-        selected = " selected" if field.data is None else ""
-        option = f'<option value=""{selected}>{escape(self.placeholder)}</option>'
-        head_end = html.index(">") + 1
-        return Markup(html[:head_end] + option + html[head_end:])  # noqa: S704 - escaped above
-
-
 class TimeEntryForm(FlaskForm):
     client_id = SelectField("Client", coerce=optional_int, validate_choice=False)
     entry_date = DateField(
@@ -48,12 +31,7 @@ class TimeEntryForm(FlaskForm):
     hours = DecimalField(
         "Hours", places=None, validators=[InputRequired(message="Enter the hours worked.")]
     )
-    category_id = SelectField(
-        "Billable category",
-        coerce=optional_int,
-        validate_choice=False,
-        widget=GroupedSelect("— Choose a category —"),
-    )
+    category_id = SelectField("Billable category", coerce=optional_int, validate_choice=False)
     description = TextAreaField("Description", validators=[Length(max=2000)])
     billable = BooleanField("Billable", default=True)
 
@@ -67,9 +45,20 @@ class TimeEntryForm(FlaskForm):
         """`clients`: (id, name) of the firm's clients the user may pick; `categories`: the
         firm's categories grouped by type name (rendered as <optgroup>s)."""
         super().__init__(*args, **kwargs)
-        self.client_id.choices = [("", "— No client (internal time) —"), *clients]
+        self.client_id.choices = [
+            SelectChoice("", "— No client (internal time) —"),
+            *(SelectChoice(str(cid), name) for cid, name in clients),
+        ]
         self._client_ids = {cid for cid, _ in clients}
-        self.category_id.choices = categories
+        # One ungrouped placeholder, then an <optgroup> per billable type.
+        self.category_id.choices = [
+            SelectChoice("", "— Choose a category —"),
+            *(
+                SelectChoice(str(cid), name, optgroup=type_name)
+                for type_name, group in categories.items()
+                for cid, name in group
+            ),
+        ]
         self._category_ids = {cid for group in categories.values() for cid, _ in group}
 
     def validate_client_id(self, field: SelectField) -> None:

@@ -41,7 +41,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const period = document.querySelector("[data-period-select]");
   if (period) {
     const custom = document.querySelectorAll("[data-custom-range]");
-    const sync = () => custom.forEach((el) => { el.hidden = period.value !== "custom"; });
+    const sync = () => custom.forEach((el) => {
+      (el.closest(".field") || el).hidden = period.value !== "custom";
+    });
     period.addEventListener("change", sync);
     sync();
   }
