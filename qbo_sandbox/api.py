@@ -101,7 +101,8 @@ def read_json() -> Any:
         raise fault(
             "2010",
             "Request has invalid or unsupported property",
-            f"Property Name:{exc.msg} at line {exc.lineno} column {exc.colno} specified is unsupported or "
+            f"Property Name:{exc.msg} at line {exc.lineno} column {exc.colno} "
+            "specified is unsupported or "
             "invalid",
             "",
         ) from None

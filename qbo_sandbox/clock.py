@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 
 class SandboxClock:
@@ -31,7 +31,7 @@ class SandboxClock:
             return self._anchor_sandbox + (time.time() - self._anchor_real) * self._scale
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.timestamp(), tz=timezone.utc)
+        return datetime.fromtimestamp(self.timestamp(), tz=UTC)
 
     def advance(self, seconds: float) -> None:
         """Jump forward (or back, with a negative value) by sandbox seconds."""

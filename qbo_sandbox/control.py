@@ -56,7 +56,7 @@ def _guard() -> Any:
 
 @bp.post("/reset")
 def reset() -> Any:
-    """Wipe everything (data, tokens, counters, faults, limiter windows); reseed unless seed=false."""
+    """Wipe data, tokens, counters, faults and limiter windows; reseed unless seed=false."""
     sb = current_sandbox()
     body = _body()
     sb.store.wipe()
@@ -188,7 +188,7 @@ def move_clock() -> Any:
 
 @bp.post("/tokens")
 def mint_tokens() -> Any:
-    """Skip the consent pages: mint a grant for ``client_id`` + ``realm_id`` (benchmarks, fixtures)."""
+    """Skip the consent pages: mint a grant for ``client_id`` + ``realm_id``."""
     body = _body()
     sb = current_sandbox()
     tokens = Tokens(sb)

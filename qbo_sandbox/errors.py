@@ -149,7 +149,8 @@ class GatewayFault(Exception):
             "fault": {
                 "error": [
                     {
-                        "message": f"message={self.name}; errorCode={int(self.code):06d}; statusCode={self.status}",
+                        "message": f"message={self.name}; errorCode={int(self.code):06d}; "
+                        f"statusCode={self.status}",
                         "detail": self.detail,
                         "code": self.code,
                         "element": None,

@@ -71,7 +71,8 @@ def _auth_request(source: Any) -> tuple[dict[str, str], dict[str, Any] | None, A
             app,
             _error_page(
                 "Redirect URI not registered",
-                f"The redirect_uri {params['redirect_uri'] or '(none)'} is not registered for {app.get('name', 'this app')}."
+                f"The redirect_uri {params['redirect_uri'] or '(none)'} is not registered for "
+                f"{app.get('name', 'this app')}."
                 " Add it to the app's Keys & credentials before connecting.",
             ),
         )

@@ -7,7 +7,7 @@ Every write runs inside one store transaction: load, check SyncToken, apply the 
 from __future__ import annotations
 
 import copy
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from .core import Sandbox
@@ -134,7 +134,7 @@ class Ctx:
         return stub
 
     def event(self, entity: str, eid: str, operation: str, merged_from: str | None = None) -> None:
-        when = self.sb.clock.now().astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        when = self.sb.clock.now().astimezone(UTC).isoformat(timespec="milliseconds")
         self.events.append(
             (self.realm, entity, str(eid), operation, when.replace("+00:00", "Z"), merged_from)
         )

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from typing import Any
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (ns, key));
+CREATE TABLE IF NOT EXISTS kv (
+  ns TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (ns, key));
 CREATE TABLE IF NOT EXISTS entity (
   realm TEXT NOT NULL, type TEXT NOT NULL, id INTEGER NOT NULL, doc TEXT NOT NULL,
   deleted INTEGER NOT NULL DEFAULT 0, updated REAL NOT NULL, PRIMARY KEY (realm, type, id));
@@ -108,7 +109,8 @@ class Store:
     ) -> None:
         with self.lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO entity (realm, type, id, doc, deleted, updated) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO entity (realm, type, id, doc, deleted, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (realm, etype, eid, json.dumps(doc), int(deleted), updated),
             )
 
@@ -134,7 +136,8 @@ class Store:
     ) -> list[tuple[dict[str, Any], bool]]:
         with self.lock:
             rows = self._db.execute(
-                "SELECT doc, deleted FROM entity WHERE realm=? AND type=? AND updated>? ORDER BY updated, id",
+                "SELECT doc, deleted FROM entity WHERE realm=? AND type=? AND updated>? "
+                "ORDER BY updated, id",
                 (realm, etype, since),
             ).fetchall()
         return [(json.loads(d), bool(x)) for d, x in rows]
@@ -146,7 +149,7 @@ class Store:
         marks = ",".join("?" for _ in types)
         with self.lock:
             rows = self._db.execute(
-                f"SELECT type, id FROM entity WHERE realm=? AND deleted=0 AND type IN ({marks}) "
+                f"SELECT type, id FROM entity WHERE realm=? AND deleted=0 AND type IN ({marks}) "  # noqa: S608 (only "?" marks)
                 "AND qbo_fold(json_extract(doc, ?)) = ? ORDER BY id",
                 (realm, *types, f"$.{field}", _fold(value)),
             ).fetchall()

@@ -5,7 +5,8 @@
     with run_sandbox({"limits": {"enabled": False}}) as sbx:
         tokens = sbx.mint_tokens(sbx.REALM_1)
         requests.get(f"{sbx.base_url}/v3/company/{sbx.REALM_1}/customer/1",
-                     headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"})
+                     headers={"Authorization": f"Bearer {tokens['access_token']}",
+                              "Accept": "application/json"})
 
 The server listens on 127.0.0.1 on an ephemeral port in a daemon thread (werkzeug,
 threaded). State is in-memory and private to the handle.
@@ -160,7 +161,7 @@ class SandboxHandle:
         return self.control("POST", "counters/reset")
 
     def configure(self, **settings: Any) -> Any:
-        """Runtime settings: limits={...}, latency_ms, batch_item_latency_ms, refresh_grace_seconds, ..."""
+        """Runtime settings: limits={...}, latency_ms, batch_item_latency_ms, refresh_grace..."""
         return self.control("POST", "config", settings)
 
     def entities(self, realm_id: str, entity: str) -> list[dict[str, Any]]:

@@ -37,7 +37,8 @@ def check_email(doc: dict[str, Any], field: str) -> None:
         raise fault(
             "2210",
             "Invalid Email Address Format",
-            f"Email Address does not conform to the syntax rules of RFC 822. Supplied value:{address}",
+            "Email Address does not conform to the syntax rules of RFC 822. "
+            f"Supplied value:{address}",
             f"{field}.Address",
         )
 
@@ -85,7 +86,8 @@ class PersonRules(Rules):
                 raise fault(
                     "6080",
                     "No Name Provided",
-                    "Please provide at least one of Title, GivenName, MiddleName, FamilyName, DisplayName, Suffix",
+                    "Please provide at least one of Title, GivenName, MiddleName, FamilyName, "
+                    "DisplayName, Suffix",
                     "",
                 )
         unique_display_name(ctx, doc, self.entity)
@@ -119,7 +121,8 @@ class CustomerRules(PersonRules):
             raise fault(
                 "6220",
                 "Delete List Has Balance Error",
-                "Delete List Has Balance Error : This customer cannot be deleted because it has a non-zero balance",
+                "Delete List Has Balance Error : This customer cannot be deleted because it "
+                "has a non-zero balance",
                 "",
             )
         self._hierarchy(ctx, doc)
@@ -206,9 +209,7 @@ class ItemRules(Rules):
             raise fault(
                 "2170", "Invalid Enumeration", f"Invalid Enumeration : {doc['Type']}", "Type"
             )
-        for other_type, other_id in ctx.store.find_by_name(
-            ctx.realm, ("Item",), "Name", doc["Name"]
-        ):
+        for _, other_id in ctx.store.find_by_name(ctx.realm, ("Item",), "Name", doc["Name"]):
             if other_id != doc.get("Id"):
                 raise fault(
                     "6240",

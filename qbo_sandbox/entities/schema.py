@@ -4,7 +4,8 @@ QBO rejects unknown properties (2010) and over-long strings (2050), so the sandb
 every property a client may send. Specs are short strings:
 ``s:N`` string of at most N chars (0 = unlimited), ``b`` bool, ``n`` number, ``i`` integer,
 ``d`` date, ``dt`` dateTime, ``ref``/``email``/``phone``/``addr``/``web``/``memo`` nested objects,
-``obj``/``list`` free-form, ``ro`` read-only (accepted, ignored on write), ``lines`` transaction lines.
+``obj``/``list`` free-form, ``ro`` read-only (accepted, ignored on write), ``lines``
+transaction lines.
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ def parse_date(value: Any, element: str) -> date:
         raise fault(
             "2010",
             "Request has invalid or unsupported property",
-            f"Property Name:Can not construct instance of java.util.Date from String value '{value}'",
+            "Property Name:Can not construct instance of java.util.Date from String value "
+            f"'{value}'",
             element,
         ) from None
 

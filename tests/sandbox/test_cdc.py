@@ -22,7 +22,11 @@ def test_cdc_returns_changes_and_deletions(api, sbx):
     assert [c["Id"] for c in blocks[0]["Customer"]] == [cust["Id"]]
     assert blocks[0]["maxResults"] == 1 and blocks[0]["startPosition"] == 1
     deleted = blocks[1]["Invoice"][0]
-    assert deleted["status"] == "Deleted" and deleted["Id"] == "1" and "LastUpdatedTime" in deleted["MetaData"]
+    assert (
+        deleted["status"] == "Deleted"
+        and deleted["Id"] == "1"
+        and "LastUpdatedTime" in deleted["MetaData"]
+    )
     assert blocks[2] == {}
 
 

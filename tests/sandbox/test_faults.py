@@ -54,16 +54,21 @@ def test_commit_then_502(api, sbx):
 
 def test_token_endpoint_faults(sbx):
     sbx.inject_fault("503", path="/oauth2/v1/tokens/bearer")
-    resp = requests.post(f"{sbx.base_url}/oauth2/v1/tokens/bearer", data={"grant_type": "refresh_token"},
-                         timeout=10)
+    resp = requests.post(
+        f"{sbx.base_url}/oauth2/v1/tokens/bearer", data={"grant_type": "refresh_token"}, timeout=10
+    )
     assert resp.status_code == 503
 
 
 def test_control_api_requires_secret(sbx):
     resp = requests.get(f"{sbx.base_url}/_sandbox/api/counters", timeout=10)
     assert resp.status_code == 401
-    bad = requests.post(f"{sbx.base_url}/_sandbox/api/faults", json={"kind": "teapot"},
-                        headers={"X-Sandbox-Secret": sbx.control_secret}, timeout=10)
+    bad = requests.post(
+        f"{sbx.base_url}/_sandbox/api/faults",
+        json={"kind": "teapot"},
+        headers={"X-Sandbox-Secret": sbx.control_secret},
+        timeout=10,
+    )
     assert bad.status_code == 400
 
 

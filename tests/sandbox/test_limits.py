@@ -38,10 +38,14 @@ def test_default_limit_is_500_per_minute():
 
 
 def test_batch_limits_per_app_and_realm():
-    with run_sandbox({"limits": {"batch_per_realm_app_per_minute": 2, "batch_per_realm_per_minute": 3}}) as sbx:
+    with run_sandbox(
+        {"limits": {"batch_per_realm_app_per_minute": 2, "batch_per_realm_per_minute": 3}}
+    ) as sbx:
         sbx.register_app("second-app", "second-secret", [])
         one = Api(sbx, sbx.mint_tokens(sbx.REALM_1)["access_token"], sbx.REALM_1)
-        two = Api(sbx, sbx.mint_tokens(sbx.REALM_1, client_id="second-app")["access_token"], sbx.REALM_1)
+        two = Api(
+            sbx, sbx.mint_tokens(sbx.REALM_1, client_id="second-app")["access_token"], sbx.REALM_1
+        )
         batch = {"BatchItemRequest": [{"bId": "q", "Query": "select * from Item"}]}
         assert [one.post("batch", batch).status_code for _ in range(3)] == [200, 200, 429]
         assert [two.post("batch", batch).status_code for _ in range(2)] == [200, 429]

@@ -14,12 +14,18 @@ CALLBACK = "http://127.0.0.1:5000/integrations/quickbooks/callback"
 
 def token_call(sbx: SandboxHandle, data: dict[str, str], secret: str | None = None, **headers: str):
     auth = base64.b64encode(f"{sbx.CLIENT_ID}:{secret or sbx.CLIENT_SECRET}".encode()).decode()
-    return requests.post(f"{sbx.base_url}/oauth2/v1/tokens/bearer", data=data, timeout=10,
-                         headers={"Authorization": f"Basic {auth}", "Accept": "application/json", **headers})
+    return requests.post(
+        f"{sbx.base_url}/oauth2/v1/tokens/bearer",
+        data=data,
+        timeout=10,
+        headers={"Authorization": f"Basic {auth}", "Accept": "application/json", **headers},
+    )
 
 
 def exchange(sbx: SandboxHandle, code: str) -> requests.Response:
-    return token_call(sbx, {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK})
+    return token_call(
+        sbx, {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK}
+    )
 
 
 def refresh(sbx: SandboxHandle, token: str) -> requests.Response:
@@ -27,29 +33,48 @@ def refresh(sbx: SandboxHandle, token: str) -> requests.Response:
 
 
 def api_status(sbx: SandboxHandle, access: str) -> requests.Response:
-    return requests.get(sbx.api_url(sbx.REALM_1, f"companyinfo/{sbx.REALM_1}"), timeout=10,
-                        headers={"Authorization": f"Bearer {access}", "Accept": "application/json"})
+    return requests.get(
+        sbx.api_url(sbx.REALM_1, f"companyinfo/{sbx.REALM_1}"),
+        timeout=10,
+        headers={"Authorization": f"Bearer {access}", "Accept": "application/json"},
+    )
 
 
-@pytest.mark.parametrize("path", ["/.well-known/openid_sandbox_configuration",
-                                  "/.well-known/openid_sandbox_configuration/",
-                                  "/.well-known/openid_configuration"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.well-known/openid_sandbox_configuration",
+        "/.well-known/openid_sandbox_configuration/",
+        "/.well-known/openid_configuration",
+    ],
+)
 def test_discovery_lists_this_hosts_absolute_urls(sbx, path):
     doc = requests.get(sbx.base_url + path, timeout=10).json()
     assert doc["authorization_endpoint"] == f"{sbx.base_url}/connect/oauth2"
     assert doc["token_endpoint"] == f"{sbx.base_url}/oauth2/v1/tokens/bearer"
     assert doc["revocation_endpoint"] == f"{sbx.base_url}/v2/oauth2/tokens/revoke"
     assert doc["userinfo_endpoint"] == f"{sbx.base_url}/v1/openid_connect/userinfo"
-    assert doc["token_endpoint_auth_methods_supported"] == ["client_secret_post", "client_secret_basic"]
+    assert doc["token_endpoint_auth_methods_supported"] == [
+        "client_secret_post",
+        "client_secret_basic",
+    ]
 
 
 def test_code_flow_with_company_chooser_and_token_shape(sbx):
     with requests.Session() as browser:
-        params = {"client_id": sbx.CLIENT_ID, "response_type": "code", "redirect_uri": CALLBACK,
-                  "scope": "com.intuit.quickbooks.accounting", "state": "xyz"}
+        params = {
+            "client_id": sbx.CLIENT_ID,
+            "response_type": "code",
+            "redirect_uri": CALLBACK,
+            "scope": "com.intuit.quickbooks.accounting",
+            "state": "xyz",
+        }
         browser.get(f"{sbx.base_url}/connect/oauth2", params=params, timeout=10)
-        page = browser.post(f"{sbx.base_url}/connect/oauth2/signin", timeout=10,
-                            data={**params, "email": sbx.USER_EMAIL, "password": sbx.USER_PASSWORD})
+        page = browser.post(
+            f"{sbx.base_url}/connect/oauth2/signin",
+            timeout=10,
+            data={**params, "email": sbx.USER_EMAIL, "password": sbx.USER_PASSWORD},
+        )
         assert "Select a company" in page.text and "Sandbox Company_US_2" in page.text
         assert "qbo_sandbox_session" in browser.cookies and "session" not in browser.cookies
     cb = sbx.authorize(CALLBACK, state="xyz", realm_id=sbx.REALM_2)
@@ -67,9 +92,17 @@ def test_code_flow_with_company_chooser_and_token_shape(sbx):
 
 def test_client_secret_post_and_bad_client(sbx):
     code = sbx.authorize(CALLBACK, realm_id=sbx.REALM_1)["code"]
-    resp = requests.post(f"{sbx.base_url}/oauth2/v1/tokens/bearer", timeout=10, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
-        "client_id": sbx.CLIENT_ID, "client_secret": sbx.CLIENT_SECRET})
+    resp = requests.post(
+        f"{sbx.base_url}/oauth2/v1/tokens/bearer",
+        timeout=10,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": CALLBACK,
+            "client_id": sbx.CLIENT_ID,
+            "client_secret": sbx.CLIENT_SECRET,
+        },
+    )
     assert resp.status_code == 200
     bad = token_call(sbx, {"grant_type": "refresh_token", "refresh_token": "x"}, secret="wrong")
     assert bad.status_code == 401 and bad.json() == {"error": "invalid_client"}
@@ -77,15 +110,30 @@ def test_client_secret_post_and_bad_client(sbx):
 
 def test_redirect_uri_mismatch_on_exchange_is_invalid_grant(sbx):
     code = sbx.authorize(CALLBACK, realm_id=sbx.REALM_1)["code"]
-    resp = token_call(sbx, {"grant_type": "authorization_code", "code": code,
-                            "redirect_uri": "http://localhost:5000/integrations/quickbooks/callback"})
+    resp = token_call(
+        sbx,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "http://localhost:5000/integrations/quickbooks/callback",
+        },
+    )
     assert resp.status_code == 400 and resp.json() == {"error": "invalid_grant"}
 
 
 def test_unregistered_redirect_uri_is_an_error_page_not_a_redirect(sbx):
-    resp = requests.get(f"{sbx.base_url}/connect/oauth2", allow_redirects=False, timeout=10, params={
-        "client_id": sbx.CLIENT_ID, "response_type": "code", "scope": "com.intuit.quickbooks.accounting",
-        "redirect_uri": "https://evil.example/cb", "state": "s"})
+    resp = requests.get(
+        f"{sbx.base_url}/connect/oauth2",
+        allow_redirects=False,
+        timeout=10,
+        params={
+            "client_id": sbx.CLIENT_ID,
+            "response_type": "code",
+            "scope": "com.intuit.quickbooks.accounting",
+            "redirect_uri": "https://evil.example/cb",
+            "state": "s",
+        },
+    )
     assert resp.status_code == 400 and "Location" not in resp.headers
     assert "not registered" in resp.text
 
@@ -148,8 +196,12 @@ def test_access_token_expires_after_3600_sandbox_seconds(sbx):
 def test_revoke_kills_refresh_and_access(sbx):
     tokens = sbx.mint_tokens(sbx.REALM_1)
     auth = base64.b64encode(f"{sbx.CLIENT_ID}:{sbx.CLIENT_SECRET}".encode()).decode()
-    resp = requests.post(f"{sbx.base_url}/v2/oauth2/tokens/revoke", json={"token": tokens["refresh_token"]},
-                         headers={"Authorization": f"Basic {auth}", "Accept": "application/json"}, timeout=10)
+    resp = requests.post(
+        f"{sbx.base_url}/v2/oauth2/tokens/revoke",
+        json={"token": tokens["refresh_token"]},
+        headers={"Authorization": f"Basic {auth}", "Accept": "application/json"},
+        timeout=10,
+    )
     assert resp.status_code == 200
     assert refresh(sbx, tokens["refresh_token"]).json() == {"error": "invalid_grant"}
     assert api_status(sbx, tokens["access_token"]).status_code == 401
@@ -157,12 +209,17 @@ def test_revoke_kills_refresh_and_access(sbx):
 
 def test_hard_expiry_header_and_userinfo(sbx):
     tokens = sbx.mint_tokens(sbx.REALM_1, scope="com.intuit.quickbooks.accounting openid email")
-    body = refresh_with_hard = token_call(sbx, {"grant_type": "refresh_token",
-                                                "refresh_token": tokens["refresh_token"]},
-                                          **{"x-include-refresh-token-hard-expires-in": "true"}).json()
+    body = refresh_with_hard = token_call(
+        sbx,
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        **{"x-include-refresh-token-hard-expires-in": "true"},
+    ).json()
     assert refresh_with_hard["x_refresh_token_hard_expires_in"] > 8726400
-    info = requests.get(f"{sbx.base_url}/v1/openid_connect/userinfo", timeout=10,
-                        headers={"Authorization": f"Bearer {body['access_token']}"}).json()
+    info = requests.get(
+        f"{sbx.base_url}/v1/openid_connect/userinfo",
+        timeout=10,
+        headers={"Authorization": f"Bearer {body['access_token']}"},
+    ).json()
     assert info["email"] == sbx.USER_EMAIL and info["sub"]
 
 
@@ -171,4 +228,5 @@ def test_token_for_another_realm_is_403(sbx):
     resp = api_status(sbx, access)
     assert resp.status_code == 403
     assert resp.json()["fault"]["error"][0]["message"] == (
-        "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403")
+        "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403"
+    )

@@ -18,33 +18,49 @@ def test_get_query_with_escaped_quote(api):
 
 
 def test_post_application_text(api):
-    resp = requests.post(api.url("query"), data="select count(*) from Item", timeout=10,
-                         headers=api.headers({"Content-Type": "application/text"}))
+    resp = requests.post(
+        api.url("query"),
+        data="select count(*) from Item",
+        timeout=10,
+        headers=api.headers({"Content-Type": "application/text"}),
+    )
     assert resp.json()["QueryResponse"]["totalCount"] == 24
 
 
 def test_inactive_hidden_unless_asked_and_empty_envelope(api):
     cust = api.create("Customer", {"DisplayName": "Hidden One"})
     api.post("customer", {"Id": cust["Id"], "SyncToken": "0", "sparse": True, "Active": False})
-    assert api.query("select * from Customer where DisplayName = 'Hidden One'").json()["QueryResponse"] == {}
+    assert (
+        api.query("select * from Customer where DisplayName = 'Hidden One'").json()["QueryResponse"]
+        == {}
+    )
     found = api.query("select * from Customer where Active = false").json()["QueryResponse"]
     assert [c["Id"] for c in found["Customer"]] == [cust["Id"]]
 
 
 def test_paging(api):
-    page = api.query("select * from Customer STARTPOSITION 11 MAXRESULTS 10").json()["QueryResponse"]
+    page = api.query("select * from Customer STARTPOSITION 11 MAXRESULTS 10").json()[
+        "QueryResponse"
+    ]
     assert page["startPosition"] == 11 and page["maxResults"] == 10
 
 
 def test_parse_error_4000(api):
     resp = api.query("SELECT * FROM Customer WHERE DisplayName = 'Amy's'")
     err = fault_of(resp)
-    assert resp.status_code == 400 and err["code"] == "4000" and err["Message"] == "Error parsing query"
+    assert (
+        resp.status_code == 400
+        and err["code"] == "4000"
+        and err["Message"] == "Error parsing query"
+    )
 
 
 def test_sql_injection_and_unicode_are_just_strings(api):
-    for text in ("select * from Customer where DisplayName = '\\' OR 1=1 --'",
-                 "select * from Customer where DisplayName = 'Zoë ☃'", "'; DROP TABLE entity; --"):
+    for text in (
+        "select * from Customer where DisplayName = '\\' OR 1=1 --'",
+        "select * from Customer where DisplayName = 'Zoë ☃'",
+        "'; DROP TABLE entity; --",
+    ):
         resp = api.query(text)
         assert resp.status_code in (200, 400), resp.text
         body = resp.json()

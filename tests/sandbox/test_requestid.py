@@ -37,16 +37,31 @@ def test_requestid_is_per_realm(api, sbx):
 
 
 def test_requestid_length_limits(api):
-    assert fault_of(api.post("customer", {"DisplayName": "Long"}, requestid="x" * 51))["code"] == "2050"
+    assert (
+        fault_of(api.post("customer", {"DisplayName": "Long"}, requestid="x" * 51))["code"]
+        == "2050"
+    )
     assert api.post("customer", {"DisplayName": "Ok Len"}, requestid="x" * 50).status_code == 200
-    batch = {"BatchItemRequest": [{"bId": "b1", "operation": "create", "Customer": {"DisplayName": "Bb"}}]}
+    batch = {
+        "BatchItemRequest": [
+            {"bId": "b1", "operation": "create", "Customer": {"DisplayName": "Bb"}}
+        ]
+    }
     assert fault_of(api.post("batch", batch, requestid="y" * 37))["code"] == "2050"
-    long_bid = {"BatchItemRequest": [{"bId": "b" * 11, "operation": "create", "Customer": {"DisplayName": "C"}}]}
+    long_bid = {
+        "BatchItemRequest": [
+            {"bId": "b" * 11, "operation": "create", "Customer": {"DisplayName": "C"}}
+        ]
+    }
     assert fault_of(api.post("batch", long_bid, requestid="z" * 36))["code"] == "2050"
 
 
 def test_batch_replay(api):
-    batch = {"BatchItemRequest": [{"bId": "b1", "operation": "create", "Customer": {"DisplayName": "Bat Once"}}]}
+    batch = {
+        "BatchItemRequest": [
+            {"bId": "b1", "operation": "create", "Customer": {"DisplayName": "Bat Once"}}
+        ]
+    }
     first = api.post("batch", batch, requestid="batch-rid")
     again = api.post("batch", batch, requestid="batch-rid")
     assert first.json() == again.json()
@@ -54,6 +69,8 @@ def test_batch_replay(api):
 
 
 def test_failed_write_is_not_replayed_by_default(api):
-    assert fault_of(api.post("customer", {"DisplayName": "Amy's Bird Sanctuary"}, requestid="r-fail"))
+    assert fault_of(
+        api.post("customer", {"DisplayName": "Amy's Bird Sanctuary"}, requestid="r-fail")
+    )
     resp = api.post("customer", {"DisplayName": "Fixed Name"}, requestid="r-fail")
     assert resp.status_code == 200
