@@ -130,7 +130,8 @@ def test_create_read_update_and_query_a_customer(app, sbx, connected, firm):
                                           "CompanyName": "O'Neil & Sons Ltd"}, rid())
         assert updated["SyncToken"] == "1"
         assert updated["DisplayName"] == "O'Neil & Sons"  # sparse: untouched fields kept
-        found = qbo.query(f"SELECT * FROM Customer WHERE DisplayName = {escape(updated['DisplayName'])}")
+        name = escape(updated["DisplayName"])
+        found = qbo.query(f"SELECT * FROM Customer WHERE DisplayName = {name}")  # noqa: S608
         assert [c["Id"] for c in found["Customer"]] == [created["Id"]]
         assert qbo.query("SELECT * FROM Customer WHERE DisplayName = 'Nobody Here'") == {}
         assert qbo.company_info()["CompanyName"] == "Sandbox Company_US_1"
