@@ -355,3 +355,18 @@ def test_change_listener_sees_committed_writes(api):
         (api.realm, "Customer", cust["Id"], "Create", None)
     ]
     assert seen[0][4].endswith("Z")
+
+
+def test_file_database_survives_restart(tmp_path):
+    from qbo_sandbox.testing import run_sandbox
+
+    db = str(tmp_path / "qbo.sqlite")
+    with run_sandbox({"db": db}) as first:
+        from .conftest import Api
+
+        api = Api(first, first.mint_tokens(first.REALM_1)["access_token"], first.REALM_1)
+        cust = api.create("Customer", {"DisplayName": "Persistent Person"})
+    with run_sandbox({"db": db}) as second:
+        names = {c["DisplayName"]: c["Id"] for c in second.entities(second.REALM_1, "Customer")}
+        assert names["Persistent Person"] == cust["Id"]
+        assert len(second.entities(second.REALM_1, "Employee")) == 5  # not seeded twice
