@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint migrate venv clean
+.PHONY: demo test lint migrate venv dev clean
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else \"Python 3.11+ is required (found \" + sys.version.split()[0] + \")\")"
@@ -22,6 +22,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	@touch $@ $(VENV)/.installed-runtime
 
 venv: $(VENV)/.installed-runtime
+
+dev: $(VENV)/.installed-dev
 
 demo: $(VENV)/.installed-runtime
 	$(BIN)/python -m portal.demo_runner
