@@ -147,6 +147,8 @@ def test_new_form_suggests_next_number_and_shows_blank_rows(browser, admin, firm
     page = browser.get("/invoices/new").get_data(as_text=True)
     assert 'value="INV-0042"' in page
     assert 'name="lines-4-description"' in page  # five blank rows without JS
+    assert 'name="lines-5-description"' not in page
+    assert 'name="lines-__index__-quantity"' in page  # the row template the JS copies
     assert 'optgroup label="Categories"' in page and 'optgroup label="Types"' in page
 
 

@@ -166,7 +166,7 @@ def _saved_flash(invoice: Invoice, verb: str) -> None:
 
 def _form_page(form: InvoiceForm, invoice: Invoice | None, status: int = 200):
     # One blank row rendered inside <template>; the JS copies it with a fresh index.
-    row_template = LineForm(prefix="lines-__index__")
+    row_template = LineForm(prefix="lines-__index__-")
     row_template.billable.choices = billable_choices(firm_id())
     amounts = [_row_amount(entry.form) for entry in form.lines]
     return render_template(
