@@ -150,9 +150,10 @@ VENDORS = [
 EMPLOYEES = [
     (54, "John", "Johnson", None),
     (55, "Emily", "Platt", None),
-    (56, "Alice", "Staff", "alice@demo.test"),
-    (57, "Bob", "Staff", "bob@demo.test"),
-    (58, "Maria", "Manager", "manager@demo.test"),
+    # The portal demo's staff (portal/demo_seed.py): same names and emails, so time can sync.
+    (56, "Alice", "Nguyen", "alice@demo.example"),
+    (57, "Bob", "Martinez", "bob@demo.example"),
+    (58, "Maria", "Lopez", "maria@demo.example"),
 ]
 ITEMS = [
     (1, "Services", "Service", 0),
@@ -179,6 +180,8 @@ ITEMS = [
     (22, "PAYROLL", "Service", 110),
     (23, "ADVISORY", "Service", 175),
     (24, "AUDIT", "Service", 220),
+    (25, "TAX", "Service", 150),
+    (26, "ACCOUNTING", "Service", 95),
 ]
 
 

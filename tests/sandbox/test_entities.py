@@ -276,7 +276,7 @@ def test_time_activity_billed_by_invoice_link(api):
             ItemRef={"value": "19"},
         ),
     )
-    assert entry["EmployeeRef"]["name"] == "Alice Staff" and entry["Hours"] == 2
+    assert entry["EmployeeRef"]["name"] == "Alice Nguyen" and entry["Hours"] == 2
     api.create(
         "Invoice", invoice_body(LinkedTxn=[{"TxnId": entry["Id"], "TxnType": "TimeActivity"}])
     )
@@ -311,7 +311,7 @@ def test_seeded_demo_items_and_staff(api):
         e.get("PrimaryEmailAddr", {}).get("Address")
         for e in api.sbx.entities(api.realm, "Employee")
     }
-    assert {"alice@demo.test", "bob@demo.test", "manager@demo.test"} <= emails
+    assert {"alice@demo.example", "bob@demo.example", "maria@demo.example"} <= emails
     assert api.get("employee/54").json()["Employee"]["DisplayName"] == "John Johnson"
     assert api.sbx.entities(api.sbx.REALM_2, "Customer") == []
 

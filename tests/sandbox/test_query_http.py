@@ -24,7 +24,9 @@ def test_post_application_text(api):
         timeout=10,
         headers=api.headers({"Content-Type": "application/text"}),
     )
-    assert resp.json()["QueryResponse"]["totalCount"] == 24
+    from qbo_sandbox.seed import ITEMS
+
+    assert resp.json()["QueryResponse"]["totalCount"] == len(ITEMS)
 
 
 def test_inactive_hidden_unless_asked_and_empty_envelope(api):
