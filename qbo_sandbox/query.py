@@ -222,9 +222,7 @@ def _validate(raw: _Raw) -> Query:
                 f"value {max_results} is too large. Max allowed value is {MAX_MAX_RESULTS}"
             )
         if max_results < 1:
-            raise validation_error(
-                f"value {max_results} is too small. Min allowed value is 1"
-            )
+            raise validation_error(f"value {max_results} is too small. Min allowed value is 1")
     start = max(int(raw.start.image), 1) if raw.start is not None else 1
     return Query(entity, raw.count, where, order, start, max_results)
 
@@ -235,16 +233,10 @@ def _condition(entity: str, prop: Token, op: Token, values: list[Token]) -> Cond
         raise validation_error(f"property '{prop.image}' is not queryable")
     name = op.kind.upper()
     text_kind = fld.kind in ("str", "email")
-    if (name == "LIKE" and not text_kind) or (
-        fld.kind == "bool" and name not in ("=", "IN")
-    ):
-        raise validation_error(
-            f"operator '{name}' is not supported for property '{fld.name}'"
-        )
+    if (name == "LIKE" and not text_kind) or (fld.kind == "bool" and name not in ("=", "IN")):
+        raise validation_error(f"operator '{name}' is not supported for property '{fld.name}'")
     if name == "LIKE" and values[0].kind != "STRING":
-        raise validation_error(
-            f"value {values[0].image} is not valid for operator 'LIKE'"
-        )
+        raise validation_error(f"value {values[0].image} is not valid for operator 'LIKE'")
     return Condition(fld, name, tuple(coerce(fld, v) for v in values))
 
 

@@ -97,12 +97,8 @@ def unexpected(token: Token, expected: set[str]) -> QueryError:
         head = 'Encountered "<EOF>"'
     else:
         head = f'Encountered " {display(token.kind)} "{java_escape(token.image)} ""'
-    items = sorted(
-        expected, key=lambda k: (k != "EOF", display(k).strip('"<>').lower())
-    )
-    lines = "".join(
-        display(k) + (" " if k == "EOF" else " ...") + "\n    " for k in items
-    )
+    items = sorted(expected, key=lambda k: (k != "EOF", display(k).strip('"<>').lower()))
+    lines = "".join(display(k) + (" " if k == "EOF" else " ...") + "\n    " for k in items)
     intro = "Was expecting:" if len(items) == 1 else "Was expecting one of:"
     where = f" at line {token.line}, column {token.column}.\n"
     return parse_error(f"{head}{where}{intro}\n    {lines}")
@@ -169,19 +165,12 @@ def tokenize(text: str) -> Iterator[Token]:
         if ch == "'":
             i, value = _read_string(text, i, pos)
             yield Token("STRING", text[start:i], value, *pos[start])
-        elif ch.isascii() and (
-            ch.isdigit() or (ch == "-" and text[i + 1 : i + 2].isdigit())
-        ):
+        elif ch.isascii() and (ch.isdigit() or (ch == "-" and text[i + 1 : i + 2].isdigit())):
             i += 1
             while i < n and text[i].isascii() and text[i].isdigit():
                 i += 1
             kind = "INTEGER"
-            if (
-                i + 1 < n
-                and text[i] == "."
-                and text[i + 1].isascii()
-                and text[i + 1].isdigit()
-            ):
+            if i + 1 < n and text[i] == "." and text[i + 1].isascii() and text[i + 1].isdigit():
                 kind, i = "DECIMAL", i + 2
                 while i < n and text[i].isascii() and text[i].isdigit():
                     i += 1
@@ -189,9 +178,7 @@ def tokenize(text: str) -> Iterator[Token]:
             value = int(image) if kind == "INTEGER" else image
             yield Token(kind, image, value, *pos[start])
         elif ch.isascii() and (ch.isalpha() or ch == "_"):
-            while (
-                i < n and text[i].isascii() and (text[i].isalnum() or text[i] in "_.")
-            ):
+            while i < n and text[i].isascii() and (text[i].isalnum() or text[i] in "_."):
                 i += 1
             image = text[start:i]
             kind = image.lower() if image.lower() in KEYWORDS else "IDENTIFIER"

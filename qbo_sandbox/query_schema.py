@@ -79,6 +79,7 @@ _SPECS: dict[str, dict[str, str]] = {
     "TaxRate": dict(_LIST),
     "TaxAgency": {"DisplayName": "str"},
     "Attachable": {},
+    "Budget": {},
     "CompanyInfo": {},
     "Preferences": {},
     "CompanyCurrency": {"Code": "str", "Active": "bool"},

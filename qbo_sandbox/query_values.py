@@ -47,9 +47,7 @@ def parse_stamp(text: str) -> Stamp | None:
         return None
     y, mo, d, h, mi, s, frac, off = m.groups()
     try:
-        local = datetime(
-            int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0)
-        )
+        local = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
         if frac:
             local += timedelta(microseconds=int(frac[:6].ljust(6, "0")))
         tz = None
@@ -149,9 +147,25 @@ def _pair(left: object, right: object) -> tuple[object, object]:
     return left, right
 
 
-def _like(pattern: str) -> re.Pattern[str]:
-    parts = (re.escape(p) for p in pattern.casefold().split("%"))
-    return re.compile(".*".join(parts), re.DOTALL)
+def like(value: str, pattern: str) -> bool:
+    """SQL LIKE with ``%`` as the only wildcard, case-insensitive.
+
+    Matched segment by segment (leftmost occurrence is always safe with ``%`` alone), so a
+    pattern such as ``'%a%a%a...%b'`` costs linear time, unlike a backtracking regex.
+    """
+    value, parts = value.casefold(), pattern.casefold().split("%")
+    if len(parts) == 1:
+        return value == parts[0]
+    head, *middle, tail = parts
+    if not value.startswith(head) or len(value) < len(head) + len(tail):
+        return False
+    pos, end = len(head), len(value) - len(tail)
+    for part in middle:
+        found = value.find(part, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(part)
+    return value.endswith(tail)
 
 
 def matches(fld: Field, op: str, values: tuple, entity: dict) -> bool:
@@ -165,7 +179,7 @@ def matches(fld: Field, op: str, values: tuple, entity: dict) -> bool:
         if lit is NULL:
             continue
         if op == "LIKE":
-            if _like(str(lit)).fullmatch(str(value)):
+            if like(str(value), str(lit)):
                 return True
             continue
         left, right = _pair(value, _lit(fld.kind, lit))
