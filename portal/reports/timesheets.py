@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import case, func
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.auth.access import firm_id, scoped
 from portal.extensions import db
@@ -98,7 +98,7 @@ def entries_stmt(flt: TimesheetFilter):
         .where(*flt.conditions())
         .join(User, TimeEntry.user_id == User.id)
         .options(
-            joinedload(TimeEntry.user),
+            contains_eager(TimeEntry.user),  # the join above, not a second one
             joinedload(TimeEntry.client),
             joinedload(TimeEntry.category),
         )
