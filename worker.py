@@ -30,8 +30,13 @@ def main(argv: list[str]) -> int:
         print(USAGE, file=sys.stderr)
         return 2
 
+    import logging
+
     from portal import create_app
     from portal.jobs import set_job_app
+
+    # Flask-Migrate's alembic import logs its plugin set-up at INFO: noise in a worker's log.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     app = create_app()
     set_job_app(app)
