@@ -113,3 +113,21 @@ def reload_connection(firm_id: int) -> QboConnection:
     return db.session.execute(
         db.select(QboConnection).where(QboConnection.firm_id == firm_id)
     ).scalar_one()
+
+
+def hammer_realm(settings: dict[str, Any], realm_id: str, access_token: str, count: int) -> int:
+    """Child-process body for governor tests: `count` reads through a fresh app; returns how
+    many failed. Module-level so a spawned process can import it."""
+    from portal import create_app
+    from portal.qbo.client import QboClient
+    from portal.qbo.errors import QboError
+
+    app = create_app({"TESTING": True, **settings})
+    failed = 0
+    with app.app_context(), QboClient(realm_id=realm_id, access_token=access_token) as qbo:
+        for _ in range(count):
+            try:
+                qbo.get("Customer", "1")
+            except QboError:
+                failed += 1
+    return failed

@@ -3,6 +3,7 @@ Fault -> typed error table (both shapes), retries with a stable requestid, and t
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 import uuid
@@ -25,6 +26,7 @@ from portal.qbo.errors import (
     ValidationFault,
     error_from_fault,
 )
+from portal.redis_conn import redis_url
 from qbo_sandbox.testing import run_sandbox
 from tests.qbo_support import (  # noqa: F401 - fixtures
     _connected,
@@ -32,6 +34,7 @@ from tests.qbo_support import (  # noqa: F401 - fixtures
     _sandbox_server,
     _sbx,
     connect_firm,
+    hammer_realm,
     point_app_at,
 )
 
@@ -348,3 +351,24 @@ def test_governor_keeps_parallel_workers_under_the_sandbox_limits(app, firm):
     assert counters["throttled_total"] == 0
     assert counters["requests"]["GET customer/{id}"] == 60
     assert elapsed >= 2 * (60 / scale) * 0.9  # 60 requests at 25/window need 3 windows
+
+
+def test_governor_is_shared_by_worker_processes(app):
+    """Three processes (sharing only Redis) push 20 reads each: zero 429s at the sandbox."""
+    scale = 20.0
+    limits = {"per_realm_per_minute": 30, "concurrent_per_realm_app": 2}
+    with run_sandbox({"time_scale": scale, "limits": limits, "latency_ms": 200}) as sbx:
+        point_app_at(app, sbx)
+        token = sbx.mint_tokens(sbx.REALM_1)["access_token"]
+        settings = {
+            "REDIS_URL": redis_url(app), "QBO_ENVIRONMENT": "local", "QBO_LOCAL_URL": sbx.base_url,
+            "QBO_RATE_LIMIT_PER_MINUTE": 25, "QBO_MAX_CONCURRENT": 2,
+            "QBO_RATE_WINDOW_SECONDS": 60 / scale, "QBO_MAX_ATTEMPTS": 1,
+        }
+        sbx.reset_counters()
+        with multiprocessing.get_context("spawn").Pool(3) as pool:
+            failed = pool.starmap(hammer_realm, [(settings, sbx.REALM_1, token, 20)] * 3)
+        counters = sbx.counters()
+    assert failed == [0, 0, 0]
+    assert counters["throttled_total"] == 0
+    assert counters["requests"]["GET customer/{id}"] == 60
