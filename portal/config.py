@@ -61,7 +61,7 @@ class Config:
     SYNC_INTERVAL_CRON = "0 * * * *"  # hourly
 
     PAGE_SIZE = 25
-    PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's scrypt: n=2**15, r=8, p=1
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - werkzeug scrypt, n=2**15 r=8 p=1
 
     def validate(self) -> None:
         """Raise RuntimeError when the configuration cannot run safely."""
@@ -94,7 +94,8 @@ class TestConfig(Config):
     QBO_CLIENT_ID = "sandbox-client-id"
     QBO_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105
     QBO_REDIRECT_URI = "http://localhost/integrations/quickbooks/callback"
-    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # still scrypt, cheap enough for hundreds of tests
+    # Still scrypt, with a work factor cheap enough for hundreds of tests.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
 
     def __init__(self) -> None:
         # CI points the suite at PostgreSQL and Redis; bare machines use SQLite + embedded Redis.
