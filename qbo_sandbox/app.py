@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import secrets
 from typing import Any
 
 from flask import Flask, Response, g, request
 
-from . import api, control, oauth, seed
+from . import api, control, oauth, seed, ui, webhooks
 from .config import load
 from .core import Sandbox
 from .errors import auth_failed, system_fault, throttled
@@ -33,9 +34,13 @@ def create_app(config: dict[str, Any] | None = None, config_file: str | None = N
     sb = Sandbox(cfg)
     app.extensions["qbo_sandbox"] = sb
     seed.seed(sb)
+    hooks = webhooks.install(sb)  # delivery thread starts with the first subscribed event
+    app.extensions["qbo_webhooks"] = hooks
+    atexit.register(hooks.stop)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(ui.bp)
     api.register_error_handlers(app)
     _install_hooks(app, sb)
     app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]

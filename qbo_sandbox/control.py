@@ -10,11 +10,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import seed
 from .config import merge
 from .core import current_sandbox
+from .errors import QboFault
+from .merge import merge_customers
 from .service import ENTITIES
 from .tokens import Tokens
 
@@ -33,6 +35,7 @@ TUNABLE = {
     "replay_errors",
     "cdc_max_objects",
     "max_body_bytes",
+    "webhooks",
 }
 
 
@@ -61,6 +64,7 @@ def reset() -> Any:
     body = _body()
     sb.store.wipe()
     sb.faults.clear()
+    current_app.extensions["qbo_webhooks"].clear()
     sb.limiter.reset()
     sb.counters.reset()
     old = sb.config["seed"]
@@ -263,3 +267,45 @@ def set_config() -> Any:
     sb = current_sandbox()
     sb.config.update(merge({k: sb.config[k] for k in body}, body))
     return get_config()
+
+
+@bp.post("/companies/<realm>/merge")
+def merge_entities(realm: str) -> Any:
+    """``{"entity": "Customer", "from_id": A, "into_id": B}``: A's transactions move to B, A
+    becomes inactive, a ``Merge`` event (``deletedId`` A) goes to webhooks."""
+    body = _body()
+    if body.get("entity", "Customer") != "Customer":
+        return _bad("only Customer merges are supported")
+    if current_sandbox().company(realm) is None:
+        return _bad(f"unknown realm {realm}", 404)
+    try:
+        survivor = merge_customers(
+            current_sandbox(), realm, str(body.get("from_id")), str(body.get("into_id"))
+        )
+    except QboFault as exc:
+        return jsonify({"Fault": exc.fault_dict()}), exc.status
+    return jsonify({"Customer": survivor})
+
+
+@bp.get("/webhooks/deliveries")
+def webhook_deliveries() -> Any:
+    """Every recorded delivery (``?realm_id=``, ``?status=pending|retrying|delivered|failed``)."""
+    hooks = current_app.extensions["qbo_webhooks"]
+    return jsonify(hooks.deliveries(request.args.get("realm_id"), request.args.get("status")))
+
+
+@bp.delete("/webhooks/deliveries")
+def clear_webhook_deliveries() -> Any:
+    current_app.extensions["qbo_webhooks"].clear()
+    return jsonify({"ok": True})
+
+
+@bp.post("/webhooks/deliver")
+def deliver_webhooks() -> Any:
+    """Deliver now, synchronously: close every open batch and send what is due.
+    ``{"ignore_backoff": true}`` also retries deliveries still waiting out their backoff."""
+    body = _body()
+    attempted = current_app.extensions["qbo_webhooks"].run(
+        flush=body.get("flush", True), ignore_backoff=bool(body.get("ignore_backoff"))
+    )
+    return jsonify({"attempted": attempted})
