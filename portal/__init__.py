@@ -74,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.clients.views import bp as clients_bp
     from portal.customizations.views import bp as customizations_bp
     from portal.dashboard.views import bp as dashboard_bp
+    from portal.integrations import qbo_connect  # noqa: F401 - adds the OAuth routes to bp
     from portal.integrations.views import bp as integrations_bp
     from portal.invoices.views import bp as invoices_bp
     from portal.reports.views import bp as reports_bp

@@ -53,6 +53,20 @@ class Config:
     QBO_LOCAL_URL = "http://127.0.0.1:8765"  # the qbo_sandbox base URL when QBO_ENVIRONMENT=local
     QBO_MINOR_VERSION = 75
     QBO_HTTP_TIMEOUT = 30.0
+    QBO_CONNECT_TIMEOUT = 5.0
+    # Retries (only 429, 5xx, timeouts and dropped connections; same requestid every time).
+    QBO_MAX_ATTEMPTS = 5
+    QBO_RETRY_BASE_SECONDS = 0.5
+    QBO_RETRY_MAX_SECONDS = 30.0
+    QBO_THROTTLE_WAIT_SECONDS = 60.0  # when a 429 carries no Retry-After
+    QBO_BATCH_MAX_ITEMS = 30
+    # Our own governor, just under QBO's per-realm limits (reference §5).
+    QBO_GOVERNOR_ENABLED = True
+    QBO_RATE_LIMIT_PER_MINUTE = 480
+    QBO_BATCH_LIMIT_PER_MINUTE = 38
+    QBO_MAX_CONCURRENT = 10
+    QBO_RATE_WINDOW_SECONDS = 60.0  # shrink with the sandbox's time scale in benchmarks
+    QBO_GOVERNOR_MAX_WAIT = 300.0
 
     # Jobs.
     RQ_QUEUE = "portal"

@@ -37,16 +37,15 @@ STRIPE_BLOCKS_QBO = (
     "QuickBooks Online cannot be connected while Stripe is connected: invoices and payments "
     "are managed in Stripe. Disconnect Stripe first."
 )
-QBO_PENDING = "QuickBooks connection is being set up; try again after the next update."
 RECENT_RUNS = 20
 ATTENTION_RESULTS = ("held", "failed")
 
 
-def _qbo() -> QboConnection | None:
+def firm_qbo() -> QboConnection | None:
     return db.session.execute(scoped(QboConnection)).scalar_one_or_none()
 
 
-def _stripe() -> StripeConnection | None:
+def firm_stripe() -> StripeConnection | None:
     return db.session.execute(scoped(StripeConnection)).scalar_one_or_none()
 
 
@@ -59,7 +58,7 @@ def stripe_holds_firm(conn: StripeConnection | None) -> bool:
     return conn is not None and conn.is_connected
 
 
-def _lock_firm() -> None:
+def lock_firm() -> None:
     """Serialize connection changes per firm (FOR UPDATE on PostgreSQL), so a QBO connect and
     a Stripe connect racing each other cannot both pass the exclusivity check."""
     db.session.execute(db.select(Firm.id).where(Firm.id == firm_id()).with_for_update())
@@ -113,7 +112,7 @@ def _entity_labels(events: list[SyncEvent]) -> dict[tuple[str, int], tuple[str, 
 @bp.route("/")
 @admin_required
 def index():
-    qbo, stripe = _qbo(), _stripe()
+    qbo, stripe = firm_qbo(), firm_stripe()
     recent = scoped(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
     runs = list(db.session.execute(recent.limit(RECENT_RUNS)).scalars())
     attention = db.paginate(
@@ -144,30 +143,16 @@ def index():
     )
 
 
-@bp.route("/quickbooks/connect", methods=["POST"], endpoint="qbo_connect")
-@admin_required
-def qbo_connect():
-    """Placeholder for the OAuth flow (a later issue); the exclusivity rule already holds."""
-    _lock_firm()
-    if stripe_holds_firm(_stripe()):
-        db.session.rollback()
-        flash(STRIPE_BLOCKS_QBO, "danger")
-        return redirect(url_for("integrations.index"))
-    db.session.rollback()
-    flash(QBO_PENDING, "info")
-    return redirect(url_for("integrations.index"))
-
-
 @bp.route("/stripe/connect", methods=["POST"])
 @admin_required
 def stripe_connect():
     """Stand-in for a Stripe connection: records one so the C3 rule can be shown both ways."""
-    _lock_firm()
-    if qbo_holds_firm(_qbo()):
+    lock_firm()
+    if qbo_holds_firm(firm_qbo()):
         db.session.rollback()
         flash(QBO_BLOCKS_STRIPE, "danger")
         return redirect(url_for("integrations.index"))
-    conn = _stripe()
+    conn = firm_stripe()
     if stripe_holds_firm(conn):
         db.session.rollback()
         flash("Stripe is already connected.", "info")
@@ -189,7 +174,7 @@ def stripe_connect():
 @bp.route("/stripe/disconnect", methods=["POST"])
 @admin_required
 def stripe_disconnect():
-    conn = _stripe()
+    conn = firm_stripe()
     if not stripe_holds_firm(conn):
         flash("Stripe is not connected.", "info")
         return redirect(url_for("integrations.index"))

@@ -1,0 +1,193 @@
+"""Connect QuickBooks end to end: the portal's connect/callback/disconnect views against the
+local sandbox's real consent pages, over real HTTP (C2, C3, C5)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from portal.models import Client, QboConnection, StripeConnection
+from portal.qbo.crypto import decrypt
+from tests.qbo_support import REDIRECT_URI, _sandbox_server, _sbx  # noqa: F401
+
+
+def _start(browser) -> dict[str, str]:
+    """Press Connect; return the authorize request the portal redirected the browser to."""
+    response = browser.post("/integrations/quickbooks/connect")
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/connect/oauth2"
+    return {k: v[0] for k, v in parse_qs(location.query).items()}
+
+
+def _consent(sbx, params: dict[str, str], **kwargs) -> dict[str, str]:
+    return sbx.authorize(params["redirect_uri"], state=params["state"], **kwargs)
+
+
+def _callback(browser, answer: dict[str, str]):
+    return browser.get("/integrations/quickbooks/callback", query_string=answer)
+
+
+def _connection(db, firm) -> QboConnection | None:
+    db.session.expire_all()
+    return db.session.execute(
+        db.select(QboConnection).where(QboConnection.firm_id == firm.id)
+    ).scalar_one_or_none()
+
+
+def test_authorize_request_carries_scope_state_and_redirect(sbx, browser, admin):
+    browser.login(admin)
+    params = _start(browser)
+    assert params["scope"] == "com.intuit.quickbooks.accounting"
+    assert params["response_type"] == "code"
+    assert params["client_id"] == sbx.CLIENT_ID
+    assert params["redirect_uri"] == REDIRECT_URI
+    assert len(params["state"]) >= 20
+
+
+def test_full_connect_stores_realm_company_and_encrypted_tokens(sbx, browser, admin, firm, db):
+    browser.login(admin)
+    answer = _consent(sbx, _start(browser), realm_id=sbx.REALM_1)
+    response = _callback(browser, answer)
+    assert response.status_code == 302
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "QuickBooks Online is connected to Sandbox Company_US_1." in page
+    conn = _connection(db, firm)
+    assert conn.status == "connected"
+    assert conn.realm_id == sbx.REALM_1
+    assert conn.company_name == "Sandbox Company_US_1"
+    assert conn.connected_by_id == admin.id
+    assert conn.access_token_enc and conn.refresh_token_enc
+    # The card shows the connection; the tokens never appear on the page.
+    page = browser.get("/integrations/").get_data(as_text=True)
+    assert "Sandbox Company_US_1" in page and sbx.REALM_1 in page
+    assert 'action="/integrations/quickbooks/disconnect"' in page
+
+
+def test_second_company_can_be_chosen(sbx, browser, admin, firm, db):
+    browser.login(admin)
+    _callback(browser, _consent(sbx, _start(browser), realm_id=sbx.REALM_2))
+    conn = _connection(db, firm)
+    assert conn.realm_id == sbx.REALM_2 and conn.company_name == "Sandbox Company_US_2"
+
+
+def test_refused_consent_stores_nothing(sbx, browser, admin, firm, db):
+    browser.login(admin)
+    answer = _consent(sbx, _start(browser), realm_id=sbx.REALM_1, allow=False)
+    assert answer["error"] == "access_denied"
+    response = _callback(browser, answer)
+    assert response.status_code == 302
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "access was declined" in page
+    assert _connection(db, firm) is None
+
+
+@pytest.mark.parametrize("tamper", ["wrong", "missing", "replayed"])
+def test_bad_state_is_refused_and_nothing_stored(sbx, browser, admin, firm, db, tamper):
+    browser.login(admin)
+    params = _start(browser)
+    answer = _consent(sbx, params, realm_id=sbx.REALM_1)
+    if tamper == "wrong":
+        answer["state"] = "x" + answer["state"][1:]
+    elif tamper == "missing":
+        answer.pop("state")
+    else:
+        _callback(browser, answer)  # the first use connects ...
+        browser.post("/integrations/quickbooks/disconnect")
+    response = _callback(browser, answer)  # ... and the same state never works twice
+    assert response.status_code == 302
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "could not be verified" in page
+    conn = _connection(db, firm)
+    assert conn is None or conn.status == "disconnected"
+
+
+def test_token_endpoint_error_is_reported_and_nothing_stored(sbx, browser, admin, firm, db):
+    browser.login(admin)
+    answer = _consent(sbx, _start(browser), realm_id=sbx.REALM_1)
+    sbx.inject_fault("503", count=10, path="/oauth2/v1/tokens/bearer")
+    response = _callback(browser, answer)
+    assert response.status_code == 302
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "did not accept the connection" in page
+    assert _connection(db, firm) is None
+
+
+def test_staff_cannot_start_or_finish_a_connection(sbx, browser, staff):
+    browser.login(staff)
+    assert browser.post("/integrations/quickbooks/connect").status_code == 403
+    assert browser.get("/integrations/quickbooks/callback?code=x&state=y&realmId=1"
+                       ).status_code == 403
+
+
+def test_disconnect_revokes_and_keeps_links(sbx, browser, admin, firm, db, make_client):
+    browser.login(admin)
+    _callback(browser, _consent(sbx, _start(browser), realm_id=sbx.REALM_1))
+    client = make_client(firm, qbo_customer_id="58", qbo_sync_token="0")
+    refresh_token = decrypt(_connection(db, firm).refresh_token_enc)
+    response = browser.post("/integrations/quickbooks/disconnect")
+    assert response.status_code == 302
+    conn = _connection(db, firm)
+    assert conn.status == "disconnected"
+    assert conn.access_token_enc is None and conn.refresh_token_enc is None
+    assert conn.realm_id == sbx.REALM_1  # reconnecting the same company resumes
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).qbo_customer_id == "58"
+    # Revoked at Intuit: the old refresh token no longer works there.
+    answer = requests.post(
+        f"{sbx.base_url}/oauth2/v1/tokens/bearer",
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        auth=(sbx.CLIENT_ID, sbx.CLIENT_SECRET),
+        timeout=10,
+    )
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+
+
+def test_reconnecting_same_realm_resumes(sbx, browser, admin, firm, db, make_client):
+    browser.login(admin)
+    _callback(browser, _consent(sbx, _start(browser), realm_id=sbx.REALM_1))
+    make_client(firm, qbo_customer_id="58")
+    browser.post("/integrations/quickbooks/disconnect")
+    _callback(browser, _consent(sbx, _start(browser), realm_id=sbx.REALM_1))
+    assert _connection(db, firm).status == "connected"
+
+
+def test_other_realm_refused_while_links_exist_until_reset(sbx, browser, admin, firm, db,
+                                                           make_client):
+    browser.login(admin)
+    _callback(browser, _consent(sbx, _start(browser), realm_id=sbx.REALM_1))
+    client = make_client(firm, qbo_customer_id="58", qbo_sync_token="3")
+    browser.post("/integrations/quickbooks/disconnect")
+
+    response = _callback(browser, _consent(sbx, _start(browser), realm_id=sbx.REALM_2))
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "different QuickBooks company" in page
+    conn = _connection(db, firm)
+    assert conn.realm_id == sbx.REALM_1 and conn.status == "disconnected"
+
+    assert browser.post("/integrations/quickbooks/reset-links").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).qbo_customer_id is None
+    _callback(browser, _consent(sbx, _start(browser), realm_id=sbx.REALM_2))
+    conn = _connection(db, firm)
+    assert conn.realm_id == sbx.REALM_2 and conn.status == "connected"
+
+
+def test_reset_links_refused_while_connected(sbx, browser, admin, firm, db, make_client):
+    browser.login(admin)
+    _callback(browser, _consent(sbx, _start(browser), realm_id=sbx.REALM_1))
+    client = make_client(firm, qbo_customer_id="58")
+    browser.post("/integrations/quickbooks/reset-links")
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).qbo_customer_id == "58"
+
+
+def test_stripe_connected_blocks_qbo_connect(sbx, browser, admin, firm, db):
+    db.session.add(StripeConnection(firm_id=firm.id, status="connected", account_id="acct_x"))
+    db.session.commit()
+    browser.login(admin)
+    response = browser.post("/integrations/quickbooks/connect")
+    assert response.status_code == 302
+    assert "/connect/oauth2" not in response.headers["Location"]
