@@ -191,3 +191,33 @@ def test_stripe_connected_blocks_qbo_connect(sbx, browser, admin, firm, db):
     response = browser.post("/integrations/quickbooks/connect")
     assert response.status_code == 302
     assert "/connect/oauth2" not in response.headers["Location"]
+
+
+def test_needs_reconnect_banner_on_every_admin_page_until_fixed(sbx, browser, admin, manager,
+                                                                firm, db):
+    browser.login(admin)
+    _callback(browser, _consent(sbx, _start(browser), realm_id=sbx.REALM_1))
+    sbx.revoke_tokens(sbx.REALM_1)
+    conn = _connection(db, firm)
+    conn.access_expires_at = conn.access_expires_at.replace(year=2000)
+    db.session.commit()
+    from portal.qbo import tokens
+    from portal.qbo.errors import InvalidGrant
+
+    with pytest.raises(InvalidGrant):
+        tokens.get_access_token(firm.id)
+    assert _connection(db, firm).status == "needs_reconnect"
+    for page in ("/dashboard", "/clients/", "/invoices/", "/integrations/", "/users/"):
+        assert "QuickBooks needs to be reconnected" in browser.get(page).get_data(as_text=True)
+    # Managers cannot fix it, so they are not nagged.
+    from tests.conftest import Browser
+
+    other = Browser(browser.client.application.test_client())
+    other.login(manager)
+    assert "QuickBooks needs to be reconnected" not in other.get("/dashboard").get_data(
+        as_text=True)
+    # Reconnecting clears it.
+    _callback(browser, _consent(sbx, _start(browser), realm_id=sbx.REALM_1))
+    assert _connection(db, firm).status == "connected"
+    assert "QuickBooks needs to be reconnected" not in browser.get("/dashboard").get_data(
+        as_text=True)
