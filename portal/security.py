@@ -4,14 +4,22 @@
 - Authenticated pages are never cached (`Cache-Control: no-store`).
 - A session ends after SESSION_IDLE_TIMEOUT without requests and PERMANENT_SESSION_LIFETIME
   after sign-in, whatever the activity; both are checked server-side.
+- Production refuses to start with secrets that are present but unusable or defaults (what
+  ProductionConfig.validate() does not already catch): a trivial SECRET_KEY, a token key that
+  is not a Fernet key, or the development QBO app's credentials outside the local sandbox.
 """
 
 from __future__ import annotations
 
 import time
 
+from cryptography.fernet import Fernet
 from flask import Flask, Response, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+
+# The development/test credentials of the sandbox's registered app (qbo_sandbox DEV_APP).
+DEV_QBO_CREDENTIALS = frozenset({"sandbox-client-id", "sandbox-client-secret"})
+MIN_SECRET_KEY_DISTINCT_CHARS = 10
 
 CSP = "; ".join(
     (
@@ -29,7 +37,30 @@ CSP = "; ".join(
 )
 
 
+def check_production_secrets(config: dict) -> None:
+    """Raise RuntimeError when a production secret is trivial, unusable or a known default."""
+    if config.get("ENV_NAME") != "production":
+        return
+    secret = (config.get("SECRET_KEY") or "").strip()
+    if len(set(secret)) < MIN_SECRET_KEY_DISTINCT_CHARS:
+        raise RuntimeError("SECRET_KEY must be a random value, not a repeated pattern")
+    for key in config.get("TOKEN_ENCRYPTION_KEYS") or []:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise RuntimeError(
+                "TOKEN_ENCRYPTION_KEYS holds a value that is not a Fernet key "
+                "(generate one with cryptography's Fernet.generate_key())"
+            ) from None
+    if config.get("QBO_ENVIRONMENT") != "local":
+        for name in ("QBO_CLIENT_ID", "QBO_CLIENT_SECRET"):
+            if config.get(name) in DEV_QBO_CREDENTIALS:
+                raise RuntimeError(f"{name} is the local sandbox's development credential")
+
+
 def register(app: Flask) -> None:
+    check_production_secrets(app.config)
+
     @app.before_request
     def enforce_session_lifetime():
         if not current_user.is_authenticated:
