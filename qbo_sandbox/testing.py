@@ -245,6 +245,7 @@ def run_sandbox(config: dict[str, Any] | None = None) -> Iterator[SandboxHandle]
         yield handle
     finally:
         handle.close()
+        app.extensions["qbo_webhooks"].stop()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
