@@ -36,6 +36,7 @@ def create_app(config: Any = None) -> Flask:
     app.config.update(overrides)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -75,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.customizations.views import bp as customizations_bp
     from portal.dashboard.views import bp as dashboard_bp
     from portal.integrations import qbo_connect  # noqa: F401 - adds the OAuth routes to bp
+    from portal.integrations.client_sync_views import bp as qbo_clients_bp
     from portal.integrations.views import bp as integrations_bp
     from portal.invoices.views import bp as invoices_bp
     from portal.reports.views import bp as reports_bp
@@ -90,3 +92,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(customizations_bp, url_prefix="/customizations")
     app.register_blueprint(users_bp, url_prefix="/users")
     app.register_blueprint(integrations_bp, url_prefix="/integrations")
+    app.register_blueprint(qbo_clients_bp, url_prefix="/integrations/quickbooks/clients")

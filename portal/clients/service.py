@@ -124,16 +124,28 @@ def history_of(client: Client) -> History:
     return History(invoices=count(Invoice), time_entries=count(TimeEntry))
 
 
-def request_sync(client: Client) -> tuple[str, str]:
+def request_sync(client: Client, requested_by_id: int | None = None) -> tuple[str, str]:
     """Ask for `client` to be pushed to QBO now (K3); returns the flash (category, message).
 
-    The sync job is wired by a later issue; until then a connected firm is told so plainly.
+    Enqueues a push of this one client (coalesced with a queued run that covers it); never
+    calls QBO inside the request. Commits (the queued run must exist before the job runs).
     """
+    from portal.jobs.client_jobs import enqueue_push
+
     connection = db.session.execute(scoped(QboConnection)).scalar_one_or_none()
     if connection is None or not connection.is_connected:
         return "warning", NOT_CONNECTED
-    log.info("client=%s firm=%s action=sync_requested state=unavailable", client.id, firm_id())
+    try:
+        run, queued = enqueue_push(firm_id(), "client", [client.id], requested_by_id)
+    except Exception:  # noqa: BLE001 - Redis unreachable: tell the user, never a 500
+        log.exception("client=%s firm=%s action=sync_requested state=enqueue_failed",
+                      client.id, firm_id())
+        return "danger", "The job queue is not reachable right now; try again in a minute."
+    log.info("client=%s firm=%s action=sync_requested run=%s queued=%s", client.id, firm_id(),
+             run.id, queued)
+    already = " (it was already waiting in the queue)" if not queued else ""
     return "info", (
-        f"Syncing a single client is not available yet; {client.display_name} "
-        "will go to QuickBooks with the next scheduled sync."
+        f"Sync queued for {client.display_name}{already}; the result shows here and on the "
+        "Integrations tab. If another sync is running, this one is skipped and the client "
+        "goes with the next scheduled sync."
     )

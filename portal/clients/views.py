@@ -239,6 +239,6 @@ def delete(client_id: int) -> Response:
 @admin_required
 def sync(client_id: int) -> Response:
     client = get_for_firm(Client, client_id)
-    category, message = service.request_sync(client)
+    category, message = service.request_sync(client, current_user.id)
     flash(message, category)
     return _post_target(client)

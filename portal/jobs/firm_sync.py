@@ -38,8 +38,10 @@ class SyncStep:
 
 
 def sync_clients_step(firm_id: int, run: SyncRun) -> dict[str, int] | None:
-    """Placeholder: pushes changed clients to QBO once the customer sync lands."""
-    return None
+    """Push every client created or changed since its last push (K2); no QBO call if none."""
+    from portal.qbo.sync.customers import push_clients
+
+    return push_clients(firm_id, run)
 
 
 def sync_invoices_step(firm_id: int, run: SyncRun) -> dict[str, int] | None:

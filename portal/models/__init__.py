@@ -5,6 +5,7 @@ from portal.models.client import CLIENT_KINDS, Client, display_name_for
 from portal.models.firm import ROLLUP_CHOICES, Firm
 from portal.models.invoice import INVOICE_STATUSES, Invoice, InvoiceLine, line_amount
 from portal.models.qbo import QboConnection, StripeConnection
+from portal.models.review import ClientReview, SyncHold
 from portal.models.sync import SyncEvent, SyncRun
 from portal.models.time_entry import TIME_STATUSES, TimeEntry
 from portal.models.user import ROLES, User
@@ -18,12 +19,14 @@ __all__ = [
     "BillableCategory",
     "BillableType",
     "Client",
+    "ClientReview",
     "Firm",
     "Invoice",
     "InvoiceLine",
     "QboConnection",
     "StripeConnection",
     "SyncEvent",
+    "SyncHold",
     "SyncRun",
     "TimeEntry",
     "User",
