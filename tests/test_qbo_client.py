@@ -328,11 +328,12 @@ def test_governor_keeps_parallel_workers_under_the_sandbox_limits(app, firm):
         point_app_at(app, sbx, QBO_RATE_LIMIT_PER_MINUTE=25, QBO_MAX_CONCURRENT=2,
                      QBO_RATE_WINDOW_SECONDS=60 / scale, QBO_MAX_ATTEMPTS=1)
         connect_firm(firm, sbx)
+        firm_id = firm.id  # threads must not lazy-load through the test's session
         sbx.reset_counters()
         failures: list[BaseException] = []
 
         def worker() -> None:
-            with app.app_context(), QboClient(firm.id) as qbo:
+            with app.app_context(), QboClient(firm_id) as qbo:
                 for _ in range(15):
                     try:
                         qbo.get("Customer", "1")
