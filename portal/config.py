@@ -75,6 +75,9 @@ class Config:
     SYNC_INTERVAL_CRON = "0 * * * *"  # hourly
 
     PAGE_SIZE = 25
+    # Largest request body accepted (413 above it): forms only, no uploads; a 300-line invoice
+    # with long descriptions fits. Without it multipart bodies of any size spool to disk.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - werkzeug scrypt, n=2**15 r=8 p=1
 
     def validate(self) -> None:

@@ -73,6 +73,10 @@ def register(app: Flask) -> None:
         if login_at is None or now - login_at > absolute or now - (seen_at or 0) > idle:
             logout_user()
             session.clear()
+            from portal.auth.views import signed_out_json, wants_json
+
+            if wants_json():
+                return signed_out_json()
             flash("Your session has ended. Please sign in again.", "info")
             return redirect(url_for("auth.login", next=request.full_path
                                     if request.method == "GET" else None))

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.routing import Rule
 
+from portal import models
+from portal.extensions import db as _db
 from portal.models import (
     BillableCategory,
     BillableType,
@@ -90,6 +92,13 @@ ACCESS: dict[str, str] = {
     "/integrations/quickbooks/connect": "admin",
     "/integrations/stripe/connect": "admin",
     "/integrations/stripe/disconnect": "admin",
+    "/integrations/quickbooks/callback": "admin",  # OAuth return: GET by necessity, state-checked
+    "/integrations/quickbooks/disconnect": "admin",
+    "/integrations/quickbooks/reset-links": "admin",
+    "/integrations/quickbooks/clients/import": "admin",
+    "/integrations/quickbooks/clients/sync": "admin",
+    "/integrations/quickbooks/clients/runs/<int:run_id>": "admin",  # JSON progress
+    "/integrations/quickbooks/clients/review/<int:review_id>": "admin",
 }
 ROLES_ALLOWED = {
     "public": ("admin", "manager", "staff"),
@@ -98,7 +107,10 @@ ROLES_ALLOWED = {
     "admin": ("admin",),
 }
 # GET rules that answer a redirect rather than a page, even for a user allowed to use them.
-GET_REDIRECTS = {"/", "/login"}
+GET_REDIRECTS = {"/", "/login", "/integrations/quickbooks/callback"}
+# GET rules that answer JSON to scripts (polled by static/js): 401, not a login page, when
+# nobody is signed in.
+JSON_RULES = {"/integrations/quickbooks/clients/runs/<int:run_id>"}
 # URL argument -> which of firm A's objects fills it. Add new object kinds here.
 ARG_OBJECTS = {
     "client_id": "client",
@@ -110,6 +122,7 @@ ARG_OBJECTS = {
     "category_id": "billable_category",
     "run_id": "sync_run",
     "event_id": "sync_event",
+    "review_id": "client_review",
 }
 
 INLINE_PROBLEMS = (
@@ -159,6 +172,7 @@ def world(db, make_firm, make_client) -> World:
     event = SyncEvent(run_id=run.id, firm_id=firm_a.id, entity="client", entity_id=client.id,
                       action="held", result="held", message="Duplicate name in QuickBooks")
     db.session.add(event)
+    review = _client_review(firm_a.id, run.id, client.id)
     db.session.commit()
     ids = {
         "client": client.id,
@@ -170,8 +184,22 @@ def world(db, make_firm, make_client) -> World:
         "billable_category": category.id,
         "sync_run": run.id,
         "sync_event": event.id,
+        "client_review": review.id if review is not None else 0,
     }
     return World(ids=ids, users_a=users_a, users_b=users_b)
+
+
+def _client_review(firm_id: int, run_id: int, client_id: int) -> Any:
+    """A pending review row, when the model exists (it lands with the client sync)."""
+    model = getattr(models, "ClientReview", None)
+    if model is None:
+        return None
+    review = model(firm_id=firm_id, qbo_customer_id="58", qbo_display_name="Ada Lovelace",
+                   qbo_data={"DisplayName": "Ada Lovelace"}, candidate_client_ids=[client_id],
+                   source="import", status="pending", run_id=run_id)
+    _db.session.add(review)
+    _db.session.flush()
+    return review
 
 
 def portal_rules(app) -> list[Rule]:
@@ -263,6 +291,20 @@ def test_anonymous_is_sent_to_login_everywhere(app, world):
             )
             checked += 1
     assert checked > 40
+
+
+def test_json_endpoints_answer_401_to_anonymous_scripts(app, world):
+    anonymous = app.test_client()
+    for rule in portal_rules(app):
+        if rule.rule not in JSON_RULES:
+            continue
+        response = anonymous.get(url_for_rule(rule, world.ids),
+                                 headers={"Accept": "application/json"})
+        assert response.status_code == 401, rule.rule
+        assert response.is_json and response.json["error"] == "signed_out"
+    page = anonymous.get("/clients/", headers={"Accept": "text/html,application/json;q=0.9"})
+    assert is_login_redirect(page)
+    assert urlsplit(page.headers["Location"]).query == "next=%2Fclients%2F"
 
 
 def test_lower_roles_get_403_on_admin_and_approver_routes(app, db, world):

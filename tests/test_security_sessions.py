@@ -253,6 +253,14 @@ def test_activity_never_extends_past_the_absolute_lifetime(app, browser, admin):
     assert browser.get("/dashboard").status_code == 302
 
 
+def test_an_expired_session_answers_json_callers_with_401(app, browser, admin):
+    browser.login(admin)
+    age_session(browser, idle=timedelta(hours=1))
+    response = browser.get("/dashboard", headers={"Accept": "application/json"})
+    assert response.status_code == 401 and response.json["error"] == "signed_out"
+    assert browser.get("/dashboard").status_code == 302  # and the session is gone
+
+
 def test_a_session_without_login_time_is_refused(app, browser, admin):
     browser.login(admin)
     with browser.client.session_transaction() as sess:

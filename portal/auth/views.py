@@ -6,8 +6,8 @@ import logging
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_url, login_user, logout_user
 
 from portal.auth import throttle
 from portal.auth.forms import LoginForm
@@ -30,9 +30,37 @@ def load_user(user_key: str) -> User | None:
     return user
 
 
+def wants_json() -> bool:
+    """A script's fetch (Accept: application/json), not a page a person navigates to."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def signed_out_json():
+    """What a JSON endpoint answers when nobody (or nobody any more) is signed in."""
+    return jsonify(error="signed_out", message="Your session has ended. Sign in again."), 401
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Pages redirect to the sign-in form (coming back afterwards); JSON callers get 401, not
+    an HTML login page they cannot use."""
+    if wants_json():
+        return signed_out_json()
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url("auth.login", next_url=request.url))
+
+
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths are followed after login (no open redirects)."""
+    """Only same-site relative paths are followed after login (no open redirects).
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example" or
+    "/<TAB>/evil.example" would leave the site: any backslash, whitespace or control character
+    is refused outright rather than normalised.
+    """
     if not target:
+        return None
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
