@@ -45,13 +45,18 @@ def sync_clients_step(firm_id: int, run: SyncRun) -> dict[str, int] | None:
 
 
 def sync_invoices_step(firm_id: int, run: SyncRun) -> dict[str, int] | None:
-    """Placeholder: pushes `new` invoices to QBO once the invoice sync lands."""
-    return None
+    """Push every NEW invoice (I2); held ones stay NEW with the reason; no QBO call if none."""
+    from portal.qbo.sync.invoices import push_invoices
+
+    return push_invoices(firm_id, run)
 
 
 def sync_time_step(firm_id: int, run: SyncRun) -> dict[str, int] | None:
-    """Placeholder: pushes approved time to QBO once the time sync lands."""
-    return None
+    """Push approved time (creates, updates, deletes of returned entries; T2). A person's
+    "Sync now" also retries held entries; no QBO call when nothing is due."""
+    from portal.qbo.sync.time import push_time
+
+    return push_time(firm_id, run, retry_holds=run.trigger == "button")
 
 
 # Order matters: invoices need their customers, time activities need theirs (DESIGN J1).
