@@ -24,8 +24,8 @@ from tests.qbo_support import (  # noqa: F401 - fixtures
 
 
 # -- helpers shared by the client sync tests ---------------------
-@pytest.fixture
-def realm(sbx, firm) -> str:
+@pytest.fixture(name="realm")
+def _realm(sbx, firm) -> str:
     """The firm connected to the sandbox's empty company (no sample customers)."""
     connect_firm(firm, sbx, sbx.REALM_2)
     return sbx.REALM_2
