@@ -32,6 +32,7 @@ PERIODS = {
 SYNC_STATES = {
     "pushed": "In QuickBooks",
     "not_pushed": "Not in QuickBooks",
+    "pending": "Waiting to sync",
     "attention": "Needs attention",
 }
 
@@ -86,6 +87,13 @@ class TimesheetFilter:
             conds.append(TimeEntry.qbo_time_activity_id.is_not(None))
         elif self.sync == "not_pushed":
             conds.append(TimeEntry.qbo_time_activity_id.is_(None))
+        elif self.sync == "pending":  # what the next sync will create, update or delete
+            approved = TimeEntry.status == "approved"
+            pushed = TimeEntry.qbo_time_activity_id.is_not(None)
+            conds.append(db.or_(
+                db.and_(approved, TimeEntry.sync_message.is_(None),
+                        db.or_(~pushed, TimeEntry.version > TimeEntry.qbo_pushed_version)),
+                db.and_(~approved, pushed)))
         elif self.sync == "attention":
             conds.append(TimeEntry.sync_message.is_not(None))
         return conds

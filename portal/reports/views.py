@@ -25,8 +25,9 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
-from portal.auth.access import approver_required, scoped
+from portal.auth.access import approver_required, firm_id, scoped
 from portal.extensions import db
+from portal.jobs.time_jobs import enqueue_time_push, firm_is_connected
 from portal.models import Client, TimeEntry, User
 from portal.reports import timesheets
 from portal.reports.forms import TimesheetFilterForm
@@ -166,19 +167,36 @@ def _flash_result(result: timesheets.ActionResult, verb: str, skipped_reason: st
         flash("Select at least one entry first.", "warning")
 
 
+def _push_time_soon(result: timesheets.ActionResult, ids: list[int]) -> None:
+    """With QuickBooks connected, queue a time push for what just changed (issue 7): approved
+    entries appear in QBO within seconds, returned ones disappear. The change is already
+    committed, so a queue failure only delays it to the hourly sync."""
+    if not result.changed or not firm_is_connected(firm_id()):
+        return
+    try:
+        enqueue_time_push(firm_id(), "approval", ids, requested_by_id=current_user.id)
+    except Exception:  # Redis down: the hourly sync still carries the entries
+        current_app.logger.exception("time push could not be queued")
+        flash("QuickBooks gets these changes with the next hourly sync.", "info")
+
+
 @bp.route("/timesheets/approve", methods=["POST"])
 @approver_required
 def approve():
-    result = timesheets.approve(_selected_ids(), current_user)
+    ids = _selected_ids()
+    result = timesheets.approve(ids, current_user)
     db.session.commit()
     _flash_result(result, "Approved", "only submitted entries can be approved")
+    _push_time_soon(result, ids)
     return _back_to_report()
 
 
 @bp.route("/timesheets/return", methods=["POST"])
 @approver_required
 def return_to_draft():
-    result = timesheets.return_to_draft(_selected_ids())
+    ids = _selected_ids()
+    result = timesheets.return_to_draft(ids)
     db.session.commit()
     _flash_result(result, "Returned to draft", "they are already drafts")
+    _push_time_soon(result, ids)
     return _back_to_report()
