@@ -50,8 +50,8 @@ def seed_item(sbx, realm_id: str, name: str, kind: str = "Service", active: bool
     return item
 
 
-@pytest.fixture
-def realm(sbx, firm) -> str:
+@pytest.fixture(name="realm")
+def _realm(sbx, firm) -> str:
     """The firm connected to the sandbox's empty company, with items TAX and TAX-IND."""
     connect_firm(firm, sbx, sbx.REALM_2)
     seed_item(sbx, sbx.REALM_2, "TAX")
