@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from flask import Flask, Response, flash, redirect, request, session, url_for
@@ -35,6 +36,20 @@ CSP = "; ".join(
         "object-src 'none'",
     )
 )
+
+
+def csp_for(config: dict) -> str:
+    """The CSP, with Intuit's sign-in origin allowed as a form target: Chromium applies
+    form-action to redirects too, so "Connect QuickBooks" (a POST answered by a redirect to
+    the authorization page) is blocked by a bare 'self'."""
+    if config.get("QBO_ENVIRONMENT") == "local":
+        parts = urlsplit(config.get("QBO_LOCAL_URL") or "")
+        origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    else:
+        origin = "https://appcenter.intuit.com"
+    if not origin:
+        return CSP
+    return CSP.replace("form-action 'self'", f"form-action 'self' {origin}")
 
 
 def check_production_secrets(config: dict) -> None:
@@ -87,7 +102,7 @@ def register(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("Content-Security-Policy", csp_for(app.config))
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")

@@ -1,0 +1,88 @@
+"""Helpers shared by the e2e tests: the Stack handle, sign-in, screenshots, waiting."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+# The seeded demo firm (portal/demo_seed.py).
+PASSWORD = "demo-password-2026"  # noqa: S105 - the published demo password
+ADMIN = "admin@demo.example"
+MANAGER = "maria@demo.example"
+STAFF = "alice@demo.example"
+
+
+@dataclass
+class Stack:
+    """Everything one e2e module talks to."""
+
+    portal_url: str
+    sandbox: object  # qbo_sandbox.testing.SandboxHandle
+    app: object  # the portal's Flask app (for DB look-ups in assertions)
+    worker_log: Path
+    shots: list[str] = field(default_factory=list)
+
+    def query(self, fn: Callable):
+        """Run fn() inside the portal's app context with a fresh session; return its result."""
+        from portal.extensions import db
+
+        with self.app.app_context():
+            try:
+                return fn(db)
+            finally:
+                db.session.remove()
+
+
+def login(page, email: str, password: str = PASSWORD) -> None:
+    """Sign out whoever is signed in, then sign in through the login form."""
+    page.goto("/login")
+    if page.locator("form[action$='/logout'] button").count():
+        page.locator("form[action$='/logout'] button").first.click()
+        page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def flash_text(page) -> str:
+    flashes = page.locator(".flashes")
+    return flashes.inner_text() if flashes.count() else ""
+
+
+def shoot(page, name: str, phone: bool = True) -> None:
+    """Save the current page at 1280 px (and 390 px) wide, full length, as PNGs."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    page.screenshot(path=str(SCREENSHOTS / f"{slug}-1280.png"), full_page=True)
+    if phone:
+        size = page.viewport_size
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(SCREENSHOTS / f"{slug}-390.png"), full_page=True)
+        page.set_viewport_size(size or DESKTOP)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 60, message: str = "") -> object:
+    """Poll predicate() until it returns something truthy (server-side state, sandbox data)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(message or "condition not met in time")
+        time.sleep(0.3)
+
+
+def worker_log_tail(stack: Stack, lines: int = 40) -> str:
+    try:
+        return "\n".join(stack.worker_log.read_text().splitlines()[-lines:])
+    except OSError:
+        return ""
