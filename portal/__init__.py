@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.dashboard.views import bp as dashboard_bp
     from portal.integrations import qbo_connect  # noqa: F401 - adds the OAuth routes to bp
     from portal.integrations.client_sync_views import bp as qbo_clients_bp
+    from portal.integrations.invoice_sync_views import bp as qbo_invoices_bp
     from portal.integrations.views import bp as integrations_bp
     from portal.invoices.views import bp as invoices_bp
     from portal.reports.views import bp as reports_bp
@@ -93,3 +94,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(users_bp, url_prefix="/users")
     app.register_blueprint(integrations_bp, url_prefix="/integrations")
     app.register_blueprint(qbo_clients_bp, url_prefix="/integrations/quickbooks/clients")
+    app.register_blueprint(qbo_invoices_bp, url_prefix="/integrations/quickbooks/invoices")

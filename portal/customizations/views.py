@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.auth.access import admin_required, firm_id, get_for_firm, scoped
 from portal.customizations.forms import CategoryForm, RollupForm, TypeForm
+from portal.customizations.qbo_check import QboCheck, live_check
 from portal.extensions import db
 from portal.models import BillableCategory, BillableType, Firm
 
@@ -55,8 +56,11 @@ def _status() -> int:
 def index():
     firm = db.session.get(Firm, firm_id())
     rollup_form = RollupForm(invoice_rollup=firm.invoice_rollup)
+    types = _types()
+    qbo_check: QboCheck = live_check(firm, types)
     return render_template(
-        "customizations/index.html", types=_types(), firm=firm, rollup_form=rollup_form
+        "customizations/index.html", types=types, firm=firm, rollup_form=rollup_form,
+        qbo_check=qbo_check,
     )
 
 

@@ -15,7 +15,13 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal.auth.access import approver_required, firm_id, get_for_firm, scoped
+from portal.auth.access import (
+    admin_required,
+    approver_required,
+    firm_id,
+    get_for_firm,
+    scoped,
+)
 from portal.extensions import db
 from portal.invoices.forms import AddLineForm, InvoiceForm, LineForm
 from portal.invoices.from_time import (
@@ -127,7 +133,54 @@ def _detail_page(invoice: Invoice, add_form: AddLineForm | None = None, status: 
         entries=entries,
         can_change=can_change,
         add_form=add_form,
+        can_push=current_user.is_admin and invoice.status == "new",
+        qbo_link=_qbo_link(invoice),
     ), status
+
+
+def _qbo_link(invoice: Invoice) -> str | None:
+    """The invoice in QBO's web UI for the configured environment (None if unknown)."""
+    if not invoice.qbo_invoice_id:
+        return None
+    from portal.qbo.environments import endpoints
+    from portal.qbo.errors import QboError
+
+    try:
+        return endpoints().deep_link("invoice", invoice.qbo_invoice_id)
+    except (QboError, ValueError):
+        return None
+
+
+@bp.route("/<int:invoice_id>/push", methods=["POST"])
+@admin_required
+def push(invoice_id: int):
+    """Queue "Push to QuickBooks" for one NEW invoice (the job does the QBO work, I2)."""
+    from portal.jobs.invoice_jobs import enqueue_invoice_push
+    from portal.models import QboConnection
+
+    invoice = load_editable_invoice(invoice_id)
+    back = redirect(url_for("invoices.detail", invoice_id=invoice.id))
+    if invoice.status != "new":
+        flash("Only New invoices go to QuickBooks. Mark it as New first.", "warning")
+        return back
+    conn = db.session.execute(scoped(QboConnection)).scalar_one_or_none()
+    if conn is None or conn.status != "connected":
+        flash("QuickBooks is not connected. Connect it on the Integrations tab first.", "danger")
+        return back
+    db.session.rollback()  # release the row lock: the worker will take it
+    try:
+        _run, queued = enqueue_invoice_push(firm_id(), "invoice", [invoice_id],
+                                            requested_by_id=current_user.id)
+    except Exception:  # noqa: BLE001 - Redis down: say so instead of a 500
+        current_app.logger.exception("event=invoice_push_enqueue_failed invoice=%s", invoice_id)
+        flash("The push could not be queued right now. Please try again in a minute.", "danger")
+        return back
+    if queued:
+        flash(f"Invoice {invoice.number} is queued for QuickBooks. Refresh in a moment to see "
+              "its QuickBooks number.", "success")
+    else:
+        flash(f"Invoice {invoice.number} is already queued for QuickBooks.", "info")
+    return back
 
 
 @bp.route("/<int:invoice_id>")
