@@ -2,7 +2,7 @@
 
 Grammar (reference §3)::
 
-    SELECT * | COUNT(*) FROM <Entity> [WHERE <cond> [AND <cond>]...]
+    SELECT * [, <prop>]... | COUNT(*) FROM <Entity> [WHERE <cond> [AND <cond>]...]
         [ORDERBY | ORDER BY <prop> [ASC|DESC] [, ...]] [STARTPOSITION n] [MAXRESULTS n]
 
     <cond> := <prop> (= | < | > | <= | >= | LIKE) <value> | <prop> IN (<value> [, <value>]...)
@@ -126,7 +126,12 @@ class _Parser:
             self.take("*")
             self.take(")")
             raw.count = True
-        self.take("from")
+            self.take("from")
+        else:
+            # "SELECT *, Sku FROM Item": python-quickbooks >= 0.9.12 asks for Sku this way
+            # against real QBO (its issue #373). Results are full objects all the same.
+            while self.take("from", ",").kind == ",":
+                self.take("IDENTIFIER")
         raw.entity = self.take("IDENTIFIER")
         while True:
             tok = self.take(*self._clauses())

@@ -199,6 +199,7 @@ def write(
     schema.check_object(payload, schema.SCHEMAS[entity], entity)
     if isinstance(payload.get("Line"), list) and schema.SCHEMAS[entity].get("Line") == "lines":
         schema.check_lines(payload["Line"])
+    schema.blank_dates_to_null(payload, schema.SCHEMAS[entity])
     opts = options or {}
     is_update = payload.get("Id") not in (None, "") or op == "update"
     if is_update:

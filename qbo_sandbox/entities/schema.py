@@ -189,8 +189,13 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "ApplyTaxAfterDiscount": "b",
         "Deposit": "n",
         "CustomField": "list",
+        "AllowIPNPayment": "b",
+        "AllowOnlinePayment": "b",
         "AllowOnlineACHPayment": "b",
         "AllowOnlineCreditCardPayment": "b",
+        "EInvoiceStatus": "ro",
+        "RecurDataRef": "ref",
+        "TaxExemptionRef": "ref",
         "ClassRef": "ref",
         "DepartmentRef": "ref",
         "HomeTotalAmt": "ro",
@@ -295,6 +300,8 @@ LINE = {
     "DiscountLineDetail": "obj",
     "GroupLineDetail": "obj",
     "ProjectRef": "ref",
+    "CustomField": "list",
+    "LineEx": "obj",
 }
 LINE_DETAILS = {
     "SalesItemLineDetail": {
@@ -381,6 +388,24 @@ def check_lines(lines: list[Any]) -> None:
                 check_object(line[detail], spec, detail, f"Line.{detail}")
         for linked in line.get("LinkedTxn") or []:
             check_object(linked, LINKED_TXN, "LinkedTxn", "Line.LinkedTxn")
+
+
+def blank_dates_to_null(payload: dict[str, Any], spec: dict[str, str]) -> None:
+    """An empty string in a date/dateTime property (top level or in a line detail) means "not
+    given": python-quickbooks sends ``"TxnDate": ""``, ``"DueDate": ""``, ``"ServiceDate": ""``
+    ... on every object it writes and QBO defaults them rather than echoing ``""``. Likewise a
+    blank ref ``type`` is dropped."""
+    for name, kind in spec.items():
+        value = payload.get(name)
+        if value == "" and kind in ("d", "dt"):
+            payload[name] = None
+        elif kind == "ref" and isinstance(value, dict) and value.get("type") == "":
+            del value["type"]
+        elif kind == "lines" and isinstance(value, list):
+            for line in value:
+                for detail, detail_spec in LINE_DETAILS.items():
+                    if isinstance(line, dict) and isinstance(line.get(detail), dict):
+                        blank_dates_to_null(line[detail], detail_spec)
 
 
 def writable(entity: str) -> list[str]:
