@@ -37,8 +37,8 @@ TAX_IND_ITEM = "19"
 ALICE, BOB, MARIA = "56", "57", "58"
 
 
-@pytest.fixture
-def app(tmp_path):
+@pytest.fixture(name="app")
+def _app(tmp_path):
     """A database two connections can share (file, or DATABASE_URL in CI)."""
     overrides: dict = {"TESTING": True}
     if not os.environ.get("DATABASE_URL"):
@@ -137,8 +137,8 @@ def requests(sbx) -> dict[str, int]:
     return dict(sbx.counters()["requests"])
 
 
-@pytest.fixture
-def alice(db, firm):
+@pytest.fixture(name="alice")
+def _alice(db, firm):
     return add_user(db, firm, "Alice Nguyen", "alice@demo.example", rate="150")
 
 
