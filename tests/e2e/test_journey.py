@@ -66,3 +66,107 @@ def test_03_connect_quickbooks_through_consent(page, stack):
     expect(card).to_contain_text(COMPANY)
     expect(card).to_contain_text(REALM)
     shoot(page, "integrations-connected")
+
+
+def test_04_import_clients_progress_to_done(page, stack):
+    # Slow QuickBooks down a little so the run is visibly queued/running before it is done.
+    stack.sandbox.configure(latency_ms=1500)
+    try:
+        page.goto("/integrations/")
+        panel = page.locator("#qbo-clients")
+        expect(panel).to_contain_text("No client import or sync has run yet")
+        panel.get_by_role("button", name="Import Clients").click()
+        expect(page.locator(".flashes")).to_contain_text("Import queued")
+        bar = panel.locator("progress[data-sync-bar]")
+        label = panel.locator("[data-sync-label]")
+        first = label.inner_text()
+        assert re.search(r"queued|running", first), first
+        assert int(bar.get_attribute("value") or 0) < 100
+        shoot(page, "integrations-import-running", phone=False)
+        # The bar's script polls the run and reloads the page when it is done.
+        expect(label).to_contain_text("Import done", timeout=60_000)
+    finally:
+        stack.sandbox.configure(latency_ms=0)
+    expect(bar).to_have_attribute("value", "100")
+    text = label.inner_text()
+    imported = int(re.search(r"(\d+) imported", text).group(1))
+    assert imported > 0, text
+    assert re.search(r"\d+ already linked, \d+ sent to review", text), text
+
+    def linked(db):
+        from portal.models import Client
+
+        return db.session.execute(
+            db.select(db.func.count()).select_from(Client).where(Client.qbo_customer_id.is_not(None))
+        ).scalar_one()
+
+    assert stack.query(linked) == imported
+    runs = page.locator("section[aria-labelledby='runs-title'] tbody tr")
+    expect(runs.first).to_contain_text("Import")
+    expect(runs.first).to_contain_text("Succeeded")
+    expect(runs.first).to_contain_text(re.compile(r"\d+ imported"))
+    shoot(page, "integrations-imported")
+
+
+def _open_client(page, name: str) -> None:
+    page.locator("#sidenav").get_by_role("link", name="Clients").click()
+    page.get_by_label("Search").fill(name)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=name, exact=True).first.click()
+    expect(page.locator("h1")).to_have_text(name)
+
+
+def _qbo_id_of(stack, name: str) -> str:
+    def find(db):
+        from portal.models import Client
+
+        return db.session.execute(
+            db.select(Client.qbo_customer_id).where(Client.display_name == name)
+        ).scalar_one()
+
+    return stack.query(find)
+
+
+# Customer 8 of the sandbox's sample company; no demo client has that name, so Import Clients
+# creates it as a linked client.
+IMPORTED = "Freeman Sporting Goods"
+
+
+def test_05_open_client_qb_logo_hover_shows_qbo_id(page, stack):
+    _open_client(page, IMPORTED)
+    qbo_id = _qbo_id_of(stack, IMPORTED)
+    assert qbo_id
+    logo = page.locator(".qb-slot img.qb-logo")
+    logo.hover()
+    expect(logo).to_have_attribute("title", f"QuickBooks customer Id: {qbo_id}")
+    expect(page.locator(".qb-slot")).to_contain_text(f"Customer Id {qbo_id}")
+    shoot(page, "client-detail")
+
+
+def test_06_edit_client_sync_shows_in_sandbox(page, stack):
+    _open_client(page, IMPORTED)
+    qbo_id = _qbo_id_of(stack, IMPORTED)
+    page.locator(".page-header").get_by_role("link", name="Edit", exact=True).click()
+    shoot(page, "client-edit")
+    page.get_by_label("Phone").fill("(555) 010-7788")
+    page.get_by_role("button", name=re.compile("Save")).click()
+    expect(page.locator(".flashes")).to_be_visible()
+    expect(page.locator(".qb-slot")).to_contain_text("changes not yet sent")
+    page.locator(".qb-slot").get_by_role("button", name="Sync").click()
+    expect(page.locator(".flashes")).to_contain_text(f"Sync queued for {IMPORTED}")
+
+    def pushed(db):
+        from portal.models import Client
+
+        client = db.session.execute(
+            db.select(Client).where(Client.display_name == IMPORTED)
+        ).scalar_one()
+        return not client.needs_push
+
+    wait_for(lambda: stack.query(pushed), 60, "the client was not pushed")
+    page.reload()
+    expect(page.locator(".qb-slot")).not_to_contain_text("changes not yet sent")
+    # The sandbox's own UI (signed in from the consent pages: same Intuit session).
+    page.goto(f"{stack.sandbox.base_url}/_sandbox/company/{REALM}/customers/{qbo_id}")
+    expect(page.get_by_label("Phone")).to_have_value("(555) 010-7788")
+    shoot(page, "sandbox-customer", phone=False)
