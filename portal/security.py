@@ -73,8 +73,22 @@ def check_production_secrets(config: dict) -> None:
                 raise RuntimeError(f"{name} is the local sandbox's development credential")
 
 
+def _has_nul(values) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in vals) for key, vals in values.lists())
+
+
 def register(app: Flask) -> None:
     check_production_secrets(app.config)
+
+    @app.before_request
+    def refuse_nul_characters():
+        """PostgreSQL cannot store or compare a NUL character (a 500 in any search box or
+        form); no legitimate input contains one, so the request is refused as malformed."""
+        if _has_nul(request.args) or (request.method == "POST" and _has_nul(request.form)):
+            from portal.errors import render_error
+
+            return render_error(400, "The request contained a character that is not allowed.")
+        return None
 
     @app.before_request
     def enforce_session_lifetime():

@@ -89,6 +89,16 @@ def test_nul_and_control_characters_in_search_are_not_a_500(browser, admin, two_
         assert browser.get(url, query_string={"q": term}).status_code in (200, 400), repr(term)
 
 
+def test_nul_characters_in_forms_are_refused_not_a_500(browser, admin, db):
+    browser.login(admin)
+    for data in ({"kind": "individual", "first_name": "Nul\x00l", "last_name": "Byte"},
+                 {"kind": "individual", "first_name": "Ok", "last_name": "Byte",
+                  "notes\x00": "x"}):
+        assert browser.post("/clients/new", data).status_code == 400
+    assert browser.get("/clients/").status_code == 200
+    assert "Byte" not in browser.get("/clients/").get_data(as_text=True)
+
+
 def test_a_quote_in_a_name_is_found_by_search(browser, admin, firm, make_client):
     make_client(firm, first_name="Siobhan", last_name="O'Brien")
     browser.login(admin)

@@ -63,6 +63,7 @@ ACCESS: dict[str, str] = {
     "/invoices/<int:invoice_id>/status": "approver",
     "/invoices/<int:invoice_id>/delete": "approver",
     "/invoices/from-time": "approver",
+    "/invoices/<int:invoice_id>/push": "admin",  # a QBO sync action
     "/time/": "user",
     "/time/new": "user",
     "/time/submit": "user",
@@ -95,6 +96,7 @@ ACCESS: dict[str, str] = {
     "/integrations/quickbooks/callback": "admin",  # OAuth return: GET by necessity, state-checked
     "/integrations/quickbooks/disconnect": "admin",
     "/integrations/quickbooks/reset-links": "admin",
+    "/integrations/quickbooks/invoices/sync": "admin",
     "/integrations/quickbooks/clients/import": "admin",
     "/integrations/quickbooks/clients/sync": "admin",
     "/integrations/quickbooks/clients/runs/<int:run_id>": "admin",  # JSON progress
@@ -358,6 +360,19 @@ def test_post_routes_refuse_get_and_get_forms_change_nothing(app, db, world):
                                                 f"{response.status_code}"
         assert snapshot(db) == before, f"GET {url} changed the database"
     assert len(post_rules) > 25
+
+
+def test_no_get_changes_anything(app, db, world):
+    """GET is safe everywhere, including the OAuth callback reached without a valid state."""
+    admin = signed_in(app, world.users_a["admin"])
+    before = snapshot(db)
+    for rule in portal_rules(app):
+        if "GET" in methods_of(rule):
+            admin.get(url_for_rule(rule, world.ids))
+    forged = admin.get("/integrations/quickbooks/callback",
+                       query_string={"code": "stolen-code", "state": "guessed", "realmId": "1"})
+    assert forged.status_code == 302
+    assert snapshot(db) == before, "a GET changed the database"
 
 
 def test_post_without_csrf_token_is_refused(app, db, world):
