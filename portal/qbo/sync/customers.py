@@ -130,6 +130,17 @@ def ensure_customer(qbo: QboClient, client: Client, run: SyncRun) -> str | None:
 def push_chunk(qbo: QboClient, firm_id: int, run: SyncRun, chunk: list[Client], tally: Tally,
                updates: bool = True) -> None:
     """Look up, link, review, create and update one chunk (<= 30 clients); no commit."""
+    held = set(events.holds(firm_id, ENTITY))
+    try:
+        _push_chunk(qbo, firm_id, run, chunk, tally, updates)
+    finally:
+        # Holds of clients that went through are history now (one statement per chunk).
+        events.release(firm_id, ENTITY, [c.id for c in chunk if c.id in held
+                                         and c.is_linked and not c.needs_push])
+
+
+def _push_chunk(qbo: QboClient, firm_id: int, run: SyncRun, chunk: list[Client],
+                tally: Tally, updates: bool) -> None:
     unlinked = [c for c in chunk if not c.qbo_customer_id]
     linked = [c for c in chunk if c.qbo_customer_id] if updates else []
     found = find_matches(qbo, firm_id, unlinked)
@@ -213,7 +224,6 @@ def _accept(client: Client, data: dict[str, Any], version: int, operation: str, 
     client.qbo_customer_id = str(data["Id"])
     client.qbo_sync_token = str(data.get("SyncToken", "0"))
     client.qbo_pushed_version = max(client.qbo_pushed_version or 0, version)
-    events.release(client.firm_id, ENTITY, [client.id])
     action = "created" if operation == "create" else "updated"
     record(run, ENTITY, client.id, action, "ok",
            f"QuickBooks customer Id {client.qbo_customer_id}", counts=tally)
@@ -224,7 +234,6 @@ def link(client: Client, customer: dict[str, Any], run: SyncRun, tally: Tally, w
     client.qbo_customer_id = str(customer["Id"])
     client.qbo_sync_token = str(customer.get("SyncToken", "0"))
     client.qbo_pushed_version = client.version
-    events.release(client.firm_id, ENTITY, [client.id])
     record(run, ENTITY, client.id, "linked", "ok",
            f'{why} "{customer.get("DisplayName", "")}" (Id {customer["Id"]}).', counts=tally)
 

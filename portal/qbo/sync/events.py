@@ -46,7 +46,7 @@ def record(run: SyncRun, entity: str, entity_id: int | None, action: str, result
     db.session.add(event)
     if counts is not None:
         counts[action] += 1
-    log.info("sync_event run=%s firm=%s entity=%s id=%s action=%s result=%s", run.id,
+    log.debug("sync_event run=%s firm=%s entity=%s id=%s action=%s result=%s", run.id,
              run.firm_id, entity, entity_id, action, result)
     return event
 
