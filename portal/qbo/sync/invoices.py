@@ -31,8 +31,10 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.orm import selectinload
+
 from portal.extensions import db
-from portal.models import Client, Firm, Invoice, SyncRun
+from portal.models import BillableCategory, Client, Firm, Invoice, InvoiceLine, SyncRun
 from portal.models._common import utcnow
 from portal.qbo.client import BatchItemResult, QboClient, escape
 from portal.qbo.errors import (
@@ -55,6 +57,14 @@ CENT = Decimal("0.01")
 Progress = Callable[[int, int], None]
 Plan = tuple[Invoice, MappedInvoice]
 
+# Everything the mapping reads, loaded in a few queries per chunk instead of one per line.
+LOAD = (
+    selectinload(Invoice.client),
+    selectinload(Invoice.lines).selectinload(InvoiceLine.category)
+    .selectinload(BillableCategory.type),
+    selectinload(Invoice.lines).selectinload(InvoiceLine.type),
+)
+
 CLIENT_HELD = (
     'The client "{name}" is not linked to a QuickBooks customer and could not be sent: {why} '
     "Fix that first; the invoice goes with the next sync."
@@ -75,7 +85,7 @@ def due_invoices(firm_id: int, invoice_ids: Iterable[int] | None = None) -> list
     stmt = (db.select(Invoice)
             .where(Invoice.firm_id == firm_id, Invoice.status == "new",
                    Invoice.qbo_invoice_id.is_(None))
-            .order_by(Invoice.id))
+            .options(*LOAD).order_by(Invoice.id))
     if invoice_ids is not None:
         return list(db.session.execute(stmt.where(Invoice.id.in_(list(invoice_ids)))).scalars())
     refused = events.holds(firm_id, ENTITY)
@@ -148,8 +158,10 @@ def push_chunk(qbo: QboClient, firm_id: int, run: SyncRun, invoice_ids: list[int
         db.select(Invoice)
         .where(Invoice.id.in_(invoice_ids), Invoice.firm_id == firm_id,
                Invoice.status == "new", Invoice.qbo_invoice_id.is_(None))
-        .order_by(Invoice.id).with_for_update()
+        .options(*LOAD).order_by(Invoice.id).with_for_update()
+        .execution_options(populate_existing=True)
     ).scalars())
+    refused = events.holds(firm_id, ENTITY)
     plans: list[Plan] = []
     for invoice in chunk:
         customer_id = _customer(qbo, invoice, run)
@@ -161,8 +173,15 @@ def push_chunk(qbo: QboClient, firm_id: int, run: SyncRun, invoice_ids: list[int
             _hold(invoice, run, tally, " ".join(mapped.problems), explicit)
             continue
         plans.append((invoice, mapped))
-    if not plans:
-        return
+    if plans:
+        _push_plans(qbo, firm_id, run, plans, tally)
+    done = [inv.id for inv in chunk if inv.qbo_invoice_id and inv.id in refused]
+    events.release(firm_id, ENTITY, done)  # pushed after all: forget the old refusal
+
+
+def _push_plans(qbo: QboClient, firm_id: int, run: SyncRun, plans: list[Plan], tally: Tally
+                ) -> None:
+    """Look the chunk's DocNumbers up, link ours, report clashes, create the rest."""
     existing = find_existing(qbo, [inv.number for inv, _ in plans])
     creates: list[Plan] = []
     for invoice, mapped in plans:
@@ -267,7 +286,6 @@ def _accept(invoice: Invoice, data: dict[str, Any], mapped: MappedInvoice, run: 
     invoice.pushed_at = utcnow()
     invoice.status = "processed_externally"
     invoice.sync_message = mapped.omission_note()
-    events.release(invoice.firm_id, ENTITY, [invoice.id])
     qbo_total = Decimal(str(data.get("TotalAmt", "0"))).quantize(CENT)
     text = (f"Invoice {invoice.number} is QuickBooks invoice Id {invoice.qbo_invoice_id} "
             f"(DocNumber {invoice.qbo_doc_number}), total {qbo_total:,.2f}.")
