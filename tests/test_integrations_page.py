@@ -192,3 +192,28 @@ def test_needs_attention_lists_held_and_failed_of_the_firm_newest_first(
     assert page.index("newer: name clashes") < page.index("older: code TAX")
     assert "Zoë Brontë" in page and f'href="/clients/{client.id}"' in page
     assert "Nothing needs attention" not in page
+
+
+def test_needs_attention_drops_a_record_once_its_latest_sync_succeeded(
+    browser, admin, firm, make_client, db
+):
+    fixed = make_client(firm, first_name="Fixed", last_name="Later")
+    stuck = make_client(firm, first_name="Still", last_name="Stuck")
+    run = _run(db, firm, status="succeeded")
+    now = utcnow()
+    db.session.add_all([
+        SyncEvent(run_id=run.id, firm_id=firm.id, entity="client", entity_id=fixed.id,
+                  action="create", result="failed", message="clash with a vendor",
+                  created_at=now - timedelta(minutes=5)),
+        SyncEvent(run_id=run.id, firm_id=firm.id, entity="client", entity_id=fixed.id,
+                  action="created", result="ok", message="renamed and created",
+                  created_at=now - timedelta(minutes=1)),
+        SyncEvent(run_id=run.id, firm_id=firm.id, entity="client", entity_id=stuck.id,
+                  action="held", result="held", message="several customers match",
+                  created_at=now - timedelta(minutes=2)),
+    ])
+    db.session.commit()
+    browser.login(admin)
+    page = browser.get("/integrations/").get_data(as_text=True)
+    assert "clash with a vendor" not in page
+    assert "several customers match" in page

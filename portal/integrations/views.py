@@ -11,6 +11,7 @@ import secrets
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import func, or_
 
 from portal.auth.access import admin_required, firm_id, scoped
 from portal.extensions import db
@@ -109,6 +110,23 @@ def _entity_labels(events: list[SyncEvent]) -> dict[tuple[str, int], tuple[str, 
     return labels
 
 
+def attention_query():
+    """Records whose LATEST sync outcome is held or failed: what needs attention now, not
+    every problem ever logged (a record fixed and pushed since drops off the list). Events
+    not about one record (entity_id empty) cannot be superseded and always show."""
+    latest_per_record = (
+        db.select(func.max(SyncEvent.id))
+        .where(SyncEvent.firm_id == firm_id(), SyncEvent.entity_id.is_not(None))
+        .group_by(SyncEvent.entity, SyncEvent.entity_id)
+    )
+    return (
+        scoped(SyncEvent)
+        .where(SyncEvent.result.in_(ATTENTION_RESULTS))
+        .where(or_(SyncEvent.entity_id.is_(None), SyncEvent.id.in_(latest_per_record)))
+        .order_by(SyncEvent.created_at.desc(), SyncEvent.id.desc())
+    )
+
+
 @bp.route("/")
 @admin_required
 def index():
@@ -116,9 +134,7 @@ def index():
     recent = scoped(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
     runs = list(db.session.execute(recent.limit(RECENT_RUNS)).scalars())
     attention = db.paginate(
-        scoped(SyncEvent)
-        .where(SyncEvent.result.in_(ATTENTION_RESULTS))
-        .order_by(SyncEvent.created_at.desc(), SyncEvent.id.desc()),
+        attention_query(),
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
