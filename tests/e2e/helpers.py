@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -17,6 +17,8 @@ PASSWORD = "demo-password-2026"  # noqa: S105 - the published demo password
 ADMIN = "admin@demo.example"
 MANAGER = "maria@demo.example"
 STAFF = "alice@demo.example"
+# The sandbox's Intuit user (qbo_sandbox/seed.py).
+SANDBOX_EMAIL, SANDBOX_PASSWORD = "admin@sandbox.test", "sandbox"
 
 
 @dataclass
@@ -27,7 +29,6 @@ class Stack:
     sandbox: object  # qbo_sandbox.testing.SandboxHandle
     app: object  # the portal's Flask app (for DB look-ups in assertions)
     worker_log: Path
-    shots: list[str] = field(default_factory=list)
 
     def query(self, fn: Callable):
         """Run fn() inside the portal's app context with a fresh session; return its result."""
@@ -52,11 +53,6 @@ def login(page, email: str, password: str = PASSWORD) -> None:
     page.wait_for_load_state()
 
 
-def flash_text(page) -> str:
-    flashes = page.locator(".flashes")
-    return flashes.inner_text() if flashes.count() else ""
-
-
 def shoot(page, name: str, phone: bool = True) -> None:
     """Save the current page at 1280 px (and 390 px) wide, full length, as PNGs."""
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -65,6 +61,7 @@ def shoot(page, name: str, phone: bool = True) -> None:
     if phone:
         size = page.viewport_size
         page.set_viewport_size(PHONE)
+        page.wait_for_timeout(400)  # let the nav's slide-away transition finish
         page.screenshot(path=str(SCREENSHOTS / f"{slug}-390.png"), full_page=True)
         page.set_viewport_size(size or DESKTOP)
 
@@ -86,3 +83,21 @@ def worker_log_tail(stack: Stack, lines: int = 40) -> str:
         return "\n".join(stack.worker_log.read_text().splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def consent_in_sandbox(page, stack: Stack, company: str) -> None:
+    """From the portal's Integrations page: Connect QuickBooks, then Intuit's (the sandbox's)
+    sign-in, company chooser and consent pages, as a person would click through them."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Connect QuickBooks").click()
+    expect(page).to_have_url(re.compile(re.escape(stack.sandbox.base_url)))
+    if page.get_by_label("Email or user ID").count():  # not yet signed in at Intuit
+        page.get_by_label("Email or user ID").fill(SANDBOX_EMAIL)
+        page.get_by_label("Password").fill(SANDBOX_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Select a company")).to_be_visible()
+    page.get_by_label(re.compile(re.escape(company))).check()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text(company)).to_be_visible()
+    page.get_by_role("button", name="Connect", exact=True).click()

@@ -11,14 +11,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import ADMIN, MANAGER, STAFF, flash_text, login, shoot, wait_for
+from tests.e2e.helpers import ADMIN, MANAGER, STAFF, consent_in_sandbox, login, shoot, wait_for
 
 pytestmark = pytest.mark.e2e
 
 REALM = "9341452000000001"
 COMPANY = "Sandbox Company_US_1"
 CLIENT = "Michael Chen"  # a demo client that is not in the sandbox company: pushed by Sync
-SANDBOX_EMAIL, SANDBOX_PASSWORD = "admin@sandbox.test", "sandbox"
 
 
 def sandbox_ui(stack, path: str) -> str:
@@ -56,19 +55,7 @@ def test_02_integrations_tab(page, stack):
 
 def test_03_connect_quickbooks_through_consent(page, stack):
     page.goto("/integrations/")
-    page.get_by_role("button", name="Connect QuickBooks").click()
-    # Intuit's (the sandbox's) sign-in page.
-    expect(page).to_have_url(re.compile(re.escape(stack.sandbox.base_url)))
-    page.get_by_label("Email or user ID").fill(SANDBOX_EMAIL)
-    page.get_by_label("Password").fill(SANDBOX_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    # The company chooser.
-    expect(page.get_by_role("heading", name="Select a company")).to_be_visible()
-    page.get_by_label(re.compile(COMPANY)).check()
-    page.get_by_role("button", name="Next").click()
-    # Consent.
-    expect(page.get_by_text(COMPANY)).to_be_visible()
-    page.get_by_role("button", name="Connect", exact=True).click()
+    consent_in_sandbox(page, stack, COMPANY)
     # Back in the portal, connected.
     expect(page).to_have_url(re.compile(re.escape(stack.portal_url) + r"/integrations/"))
     expect(page.locator(".flashes")).to_contain_text(f"QuickBooks Online is connected to {COMPANY}")
@@ -232,7 +219,9 @@ def test_08_invoice_sync_processed_externally_read_only(page, stack):
     def processed(db):
         from portal.models import Invoice
 
-        invoice = db.session.execute(db.select(Invoice).where(Invoice.number == number)).scalar_one()
+        invoice = db.session.execute(
+            db.select(Invoice).where(Invoice.number == number)
+        ).scalar_one()
         return invoice.status == "processed_externally" and invoice.qbo_invoice_id
 
     qbo_id = wait_for(lambda: stack.query(processed), 60, "the invoice was not pushed")
