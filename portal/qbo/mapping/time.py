@@ -52,11 +52,15 @@ def marker_of(description: str | None) -> tuple[int, int] | None:
 
 def hours_minutes(hours: Decimal | float | int | str) -> tuple[int, int]:
     """Whole hours and minutes QBO accepts: rounded to the minute, at least one minute."""
-    value = Decimal(str(hours))
-    if value <= 0:
+    try:
+        value = Decimal(str(hours))
+    except ArithmeticError:
+        raise ValueError(f"{hours!r} is not a number of hours") from None
+    if not value.is_finite() or value <= 0:  # NaN would raise InvalidOperation, not a hold
         raise ValueError("a time entry needs more than zero hours")
+    value = min(value, Decimal(MAX_HOURS))  # and 1e30 h would overflow the quantize
     total = int((value * 60).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    total = max(1, min(total, MAX_HOURS * 60))
+    total = max(1, total)
     return divmod(total, 60)
 
 
