@@ -205,8 +205,9 @@ def customer_payload(client: ClientLike) -> dict[str, Any]:
     """The Customer body for a create, or (with Id/SyncToken added) a sparse update."""
     body: dict[str, Any] = {"DisplayName": clean_name(client.display_name)}
     body.update({k: v for k, v in _person_fields(client).items() if v})
-    if client.kind == "business" and client.company_name:
-        body["CompanyName"] = clean_name(client.company_name, COMPANY_NAME_MAX)
+    company = clean_name(client.company_name, COMPANY_NAME_MAX)  # ":" alone cleans to ""
+    if client.kind == "business" and company:
+        body["CompanyName"] = company
     if client.email:
         body["PrimaryEmailAddr"] = {"Address": client.email.strip()}
     if client.phone:
