@@ -136,3 +136,11 @@ def test_intuit_environments(monkeypatch, env, api, app_base):
 def test_unknown_environment_is_refused():
     with pytest.raises(ValueError):
         environments.endpoints({"QBO_ENVIRONMENT": "staging"})
+
+
+def test_local_deep_links_open_the_record_in_the_sandbox_ui():
+    from portal.qbo.environments import Endpoints
+
+    local = Endpoints("local", "a", "t", "r", None, "http://sb/v3", "http://sb/_sandbox/")
+    assert local.deep_link("Invoice", "130", "9341") == "http://sb/_sandbox/company/9341/invoices/130"
+    assert local.deep_link("Customer", "7", "9341") == "http://sb/_sandbox/company/9341/customers/7"

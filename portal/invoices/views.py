@@ -34,7 +34,15 @@ from portal.invoices.from_time import (
 )
 from portal.invoices.lines import append_line, billable_choices, billable_value, replace_lines
 from portal.invoices.numbering import next_number
-from portal.models import INVOICE_STATUSES, Client, Invoice, InvoiceLine, TimeEntry, line_amount
+from portal.models import (
+    INVOICE_STATUSES,
+    Client,
+    Invoice,
+    InvoiceLine,
+    QboConnection,
+    TimeEntry,
+    line_amount,
+)
 from portal.models.invoice import STATUS_LABELS
 
 bp = Blueprint("invoices", __name__)
@@ -145,8 +153,10 @@ def _qbo_link(invoice: Invoice) -> str | None:
     from portal.qbo.environments import endpoints
     from portal.qbo.errors import QboError
 
+    conn = db.session.execute(scoped(QboConnection)).scalar_one_or_none()
+    realm_id = conn.realm_id if conn is not None else None
     try:
-        return endpoints().deep_link("invoice", invoice.qbo_invoice_id)
+        return endpoints().deep_link("invoice", invoice.qbo_invoice_id, realm_id)
     except (QboError, ValueError):
         return None
 
@@ -156,7 +166,6 @@ def _qbo_link(invoice: Invoice) -> str | None:
 def push(invoice_id: int):
     """Queue "Push to QuickBooks" for one NEW invoice (the job does the QBO work, I2)."""
     from portal.jobs.invoice_jobs import enqueue_invoice_push
-    from portal.models import QboConnection
 
     invoice = load_editable_invoice(invoice_id)
     back = redirect(url_for("invoices.detail", invoice_id=invoice.id))

@@ -65,8 +65,18 @@ class Endpoints:
     def company_url(self, realm_id: str) -> str:
         return f"{self.api_base}/company/{realm_id}"
 
-    def deep_link(self, entity: str, entity_id: str) -> str:
-        """A link that opens one record in QBO's web UI (Customer, Invoice, TimeActivity)."""
+    def deep_link(self, entity: str, entity_id: str, realm_id: str | None = None) -> str:
+        """A link that opens one record in QBO's web UI (Customer, Invoice, TimeActivity).
+
+        Intuit's web UI opens it in the company the browser has open; the local sandbox's UI
+        is addressed per company, so there the realm is part of the path.
+        """
+        if self.environment == "local" and realm_id:
+            local_pages = {"customer": "customers", "invoice": "invoices"}
+            page = local_pages.get(entity.lower())
+            if page:
+                return f"{self.app_base}company/{realm_id}/{page}/{entity_id}"
+            return f"{self.app_base}company/{realm_id}/time"
         pages = {
             "customer": f"customerdetail?nameId={entity_id}",
             "invoice": f"invoice?txnId={entity_id}",
