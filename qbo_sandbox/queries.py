@@ -8,6 +8,7 @@ the stored entities to hand it and wraps the result in QBO's envelope.
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 from .core import Sandbox
@@ -67,11 +68,39 @@ def query_response(sb: Sandbox, realm: str, text: str) -> dict[str, Any]:
             f"QueryValidationError: Invalid context declaration : {wanted}",
             "",
         )
-    rows = sb.store.list_entities(realm, entity) if entity else []
+    rows = _candidates(sb, realm, entity, parsed) if entity else []
     try:
-        return qmod.execute(parsed, rows)
+        body = qmod.execute(parsed, rows)
     except qmod.QueryError as exc:
         raise fault(exc.code, exc.message, exc.detail, "") from None
+    if entity and body.get(entity):  # the rows are the store's shared mirror: hand out copies
+        body[entity] = json.loads(json.dumps(body[entity]))
+    return body
+
+
+# Kinds whose ``=``/``IN`` is plain equality of a normalised value (query_values._normal).
+_INDEXABLE = ("id", "ref", "str", "email")
+
+
+def _candidates(sb: Sandbox, realm: str, entity: str, parsed: Any) -> list[dict[str, Any]]:
+    """A superset of the rows ``parsed`` selects: the index hits of its first ``=``/``IN``
+    condition on an indexable property (every condition is still checked by ``execute``),
+    else every live row. Keeps lookups by name or Id from scanning the whole realm."""
+    from .query_values import NULL, _lit, _normal, lookup
+
+    for cond in parsed.where:
+        kind = cond.field.kind
+        if cond.op not in ("=", "IN") or kind not in _INDEXABLE or NULL in cond.values:
+            continue
+        path = cond.field.path
+
+        def key(doc: dict[str, Any], kind: str = kind, path: tuple[str, ...] = path) -> Any:
+            raw = lookup(doc, path)
+            return None if raw is None or raw == "" else _normal(kind, raw)
+
+        keys = [_lit(kind, v) for v in cond.values]
+        return sb.store.select(realm, entity, ("query", kind, path), key, keys)
+    return sb.store.select(realm, entity)
 
 
 def run(sb: Sandbox, realm: str, text: str) -> dict[str, Any]:

@@ -4,6 +4,10 @@ Why one lock: the sandbox is a test double, not a database server. Serialising e
 read-modify-write makes SyncToken checks, DisplayName uniqueness and requestid replay exact
 under the threaded server, and SQLite is fast enough for QBO's own limits (500 req/min/realm).
 In-memory by default; a file path makes state survive restarts.
+
+Reads that would scan a whole entity type (queries, name uniqueness) go through an in-memory
+mirror of parsed live documents with value indexes (``mirror.py``), so a realm with 10,000
+customers answers a DisplayName lookup without parsing 10,000 JSON rows.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from .mirror import KeyFn, Table, extract
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (
@@ -42,6 +48,8 @@ class Store:
         self._db.create_function("qbo_fold", 1, _fold, deterministic=True)
         self._db.executescript(SCHEMA)
         self._depth = 0
+        self._mirror: dict[tuple[str, str], Table] = {}
+        self._touched: set[tuple[str, str]] = set()
 
     def close(self) -> None:
         with self.lock:
@@ -60,10 +68,14 @@ class Store:
                 self._depth -= 1
                 if self._depth == 0:
                     self._db.execute("ROLLBACK")
+                    for key in self._touched:  # reload from SQLite on next use
+                        self._mirror.pop(key, None)
+                    self._touched.clear()
                 raise
             self._depth -= 1
             if self._depth == 0:
                 self._db.execute("COMMIT")
+                self._touched.clear()
 
     # -- key/value documents (apps, users, companies, tokens, requestids) --------------------
     def get(self, ns: str, key: str) -> dict[str, Any] | None:
@@ -107,20 +119,30 @@ class Store:
         updated: float,
         deleted: bool = False,
     ) -> None:
+        text = json.dumps(doc)
         with self.lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO entity (realm, type, id, doc, deleted, updated) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (realm, etype, eid, json.dumps(doc), int(deleted), updated),
+                (realm, etype, eid, text, int(deleted), updated),
             )
+            self._mirrored(realm, etype, eid, None if deleted else text)
 
     def replace_doc(self, realm: str, etype: str, eid: int, doc: dict[str, Any]) -> None:
         """Rewrite a document without touching its change time (derived fields such as Balance)."""
+        text = json.dumps(doc)
         with self.lock:
-            self._db.execute(
-                "UPDATE entity SET doc=? WHERE realm=? AND type=? AND id=?",
-                (json.dumps(doc), realm, etype, eid),
+            cur = self._db.execute(
+                "UPDATE entity SET doc=? WHERE realm=? AND type=? AND id=? AND deleted=0",
+                (text, realm, etype, eid),
             )
+            if cur.rowcount:
+                self._mirrored(realm, etype, eid, text)
+            else:  # a tombstone (or nothing): same write as before, outside the mirror
+                self._db.execute(
+                    "UPDATE entity SET doc=? WHERE realm=? AND type=? AND id=?",
+                    (text, realm, etype, eid),
+                )
 
     def list_entities(self, realm: str, etype: str) -> list[dict[str, Any]]:
         """Every live (not deleted) entity of a type, in Id order."""
@@ -145,15 +167,37 @@ class Store:
     def find_by_name(
         self, realm: str, types: tuple[str, ...], field: str, value: str
     ) -> list[tuple[str, str]]:
-        """(type, Id) of live entities whose ``field`` equals ``value`` case-insensitively."""
-        marks = ",".join("?" for _ in types)
+        """(type, Id) of live entities whose ``field`` equals ``value`` case-insensitively
+        (trimmed), in Id order. Served by a mirror index, not a scan."""
+        wanted = _fold(value)
+        if wanted is None:
+            return []
+
+        def key(doc: dict[str, Any]) -> str | None:
+            return _fold(extract(doc, field))
+
+        found: list[tuple[int, str]] = []
         with self.lock:
-            rows = self._db.execute(
-                f"SELECT type, id FROM entity WHERE realm=? AND deleted=0 AND type IN ({marks}) "  # noqa: S608 (only "?" marks)
-                "AND qbo_fold(json_extract(doc, ?)) = ? ORDER BY id",
-                (realm, *types, f"$.{field}", _fold(value)),
-            ).fetchall()
-        return [(t, str(i)) for t, i in rows]
+            for etype in dict.fromkeys(types):
+                ids = self._table(realm, etype).lookup(("fold", field), key, (wanted,))
+                found += [(i, etype) for i in ids]
+        found.sort(key=lambda pair: pair[0])
+        return [(t, str(i)) for i, t in found]
+
+    def select(
+        self, realm: str, etype: str, index: tuple[Any, ...] | None = None,
+        keyfn: KeyFn | None = None, keys: list[Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Live documents of a type, SHARED with the mirror: read them, never mutate them.
+
+        With ``index``/``keyfn``/``keys``: only documents whose ``keyfn(doc)`` is one of
+        ``keys`` (``index`` names the index kept for ``keyfn``). Id order.
+        """
+        with self.lock:
+            table = self._table(realm, etype)
+            if index is None or keyfn is None or keys is None:
+                return [table.docs[i] for i in sorted(table.docs)]
+            return [table.docs[i] for i in table.lookup(index, keyfn, keys)]
 
     def count_entities(self, realm: str) -> dict[str, int]:
         with self.lock:
@@ -191,3 +235,25 @@ class Store:
     def wipe(self) -> None:
         with self.lock:
             self._db.executescript("DELETE FROM kv; DELETE FROM entity; DELETE FROM seq;")
+            self._mirror.clear()
+            self._touched.clear()
+
+    # -- the mirror ---------------------------------------------------------------------------
+    def _table(self, realm: str, etype: str) -> Table:
+        """The mirror of one (realm, type), loaded from SQLite on first use. Hold the lock."""
+        table = self._mirror.get((realm, etype))
+        if table is None:
+            rows = self._db.execute(
+                "SELECT id, doc FROM entity WHERE realm=? AND type=? AND deleted=0",
+                (realm, etype),
+            ).fetchall()
+            table = self._mirror[(realm, etype)] = Table(rows)
+        return table
+
+    def _mirrored(self, realm: str, etype: str, eid: int, text: str | None) -> None:
+        """Keep a loaded mirror in step with a write (``None``: no longer live). Hold the lock."""
+        if self._depth:
+            self._touched.add((realm, etype))
+        table = self._mirror.get((realm, etype))
+        if table is not None:
+            table.put(int(eid), json.loads(text) if text is not None else None)

@@ -97,7 +97,7 @@ def test_push_button_enqueues_and_the_invoice_becomes_processed(app, redis, sbx,
     assert "Processed Externally" in page
     assert f"QuickBooks invoice Id {qbo['Id']}" in page and "DocNumber 5001" in page
     link = re.search(r'href="([^"]+)"[^>]*>Open in QuickBooks', page)
-    # The link opens that invoice in the sandbox's own UI, and the page is really there.
+    # The link opens that invoice in the sandbox's own UI (its per-company invoice page).
     assert link and link.group(1) == f"{sbx.base_url}/_sandbox/company/{realm}/invoices/{qbo['Id']}"
     assert "Push to QuickBooks" not in page
 

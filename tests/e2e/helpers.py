@@ -57,6 +57,7 @@ def shoot(page, name: str, phone: bool = True) -> None:
     """Save the current page at 1280 px (and 390 px) wide, full length, as PNGs."""
     SCREENSHOTS.mkdir(exist_ok=True)
     slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    page.evaluate("window.scrollTo(0, 0)")  # else the sticky top bar lands mid-picture
     page.screenshot(path=str(SCREENSHOTS / f"{slug}-1280.png"), full_page=True)
     if phone:
         size = page.viewport_size
