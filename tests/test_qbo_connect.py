@@ -221,3 +221,27 @@ def test_needs_reconnect_banner_on_every_admin_page_until_fixed(sbx, browser, ad
     assert _connection(db, firm).status == "connected"
     assert "QuickBooks needs to be reconnected" not in browser.get("/dashboard").get_data(
         as_text=True)
+
+
+def test_sync_everything_now_queues_one_firm_sync_run(sbx, browser, admin, firm, db, redis):
+    from portal.models import SyncRun
+
+    browser.login(admin)
+    _callback(browser, _consent(sbx, _start(browser), realm_id=sbx.REALM_1))
+    page = browser.get("/integrations/").get_data(as_text=True)
+    assert 'action="/integrations/quickbooks/sync-now"' in page
+    response = browser.post("/integrations/quickbooks/sync-now", follow_redirects=True)
+    assert "Sync queued" in response.get_data(as_text=True)
+    db.session.expire_all()
+    runs = db.session.execute(db.select(SyncRun).where(SyncRun.firm_id == firm.id)).scalars()
+    [run] = [r for r in runs if r.kind == "firm_sync"]
+    assert run.trigger == "button" and run.status == "queued" and run.requested_by_id == admin.id
+
+
+def test_sync_everything_now_needs_a_connection(sbx, browser, admin, firm, db):
+    from portal.models import SyncRun
+
+    browser.login(admin)
+    response = browser.post("/integrations/quickbooks/sync-now", follow_redirects=True)
+    assert "Connect QuickBooks first." in response.get_data(as_text=True)
+    assert db.session.execute(db.select(SyncRun)).first() is None

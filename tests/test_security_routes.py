@@ -96,6 +96,7 @@ ACCESS: dict[str, str] = {
     "/integrations/quickbooks/callback": "admin",  # OAuth return: GET by necessity, state-checked
     "/integrations/quickbooks/disconnect": "admin",
     "/integrations/quickbooks/reset-links": "admin",
+    "/integrations/quickbooks/sync-now": "admin",
     "/integrations/quickbooks/invoices/sync": "admin",
     "/integrations/quickbooks/clients/import": "admin",
     "/integrations/quickbooks/clients/sync": "admin",

@@ -216,3 +216,25 @@ def qbo_reset_links():
           "company you connect next.", "success")
     return _to_card()
 
+
+
+@bp.route("/quickbooks/sync-now", methods=["POST"], endpoint="qbo_sync_now")
+@admin_required
+def qbo_sync_now():
+    """Run the whole per-firm sync now (clients, then invoices, then time), as the hourly job
+    does; a sync already running for the firm makes this run skip and say so (J2)."""
+    from portal.jobs.locks import firm_sync_running
+    from portal.jobs.queue import enqueue_firm_sync
+
+    conn = firm_qbo()
+    if conn is None or conn.status != "connected":
+        flash("Connect QuickBooks first.", "warning")
+        return _to_card()
+    if firm_sync_running(firm_id()):
+        flash("A sync for this firm is running right now; this one was not started. Watch "
+              "its progress under Recent sync runs.", "info")
+        return _to_card()
+    run = enqueue_firm_sync(firm_id(), trigger="button", requested_by_id=current_user.id)
+    flash(f"Sync queued (run {run.id}): clients, then invoices, then approved time. "
+          "Recent sync runs shows the outcome.", "success")
+    return _to_card()
