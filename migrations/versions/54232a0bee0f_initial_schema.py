@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 52a48607985c
+Revision ID: 54232a0bee0f
 Revises: 
-Create Date: 2026-11-29 19:31:25.198569
+Create Date: 2026-11-29 20:14:05.078567
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '52a48607985c'
+revision = '54232a0bee0f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -72,6 +72,21 @@ def upgrade():
         batch_op.create_index('ix_clients_firm_email', ['firm_id', 'email'], unique=False)
         batch_op.create_index('ix_clients_firm_kind', ['firm_id', 'kind'], unique=False)
         batch_op.create_index('ix_clients_firm_qbo', ['firm_id', 'qbo_customer_id'], unique=False)
+
+    op.create_table('sync_holds',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('firm_id', sa.Integer(), nullable=False),
+    sa.Column('entity', sa.String(length=20), nullable=False),
+    sa.Column('entity_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['firm_id'], ['firms.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('firm_id', 'entity', 'entity_id', name='uq_sync_holds_entity')
+    )
+    with op.batch_alter_table('sync_holds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_holds_firm_id'), ['firm_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -192,6 +207,31 @@ def upgrade():
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
         batch_op.create_index('ix_sync_runs_firm_started', ['firm_id', 'started_at'], unique=False)
 
+    op.create_table('client_reviews',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('firm_id', sa.Integer(), nullable=False),
+    sa.Column('qbo_customer_id', sa.String(length=40), nullable=False),
+    sa.Column('qbo_display_name', sa.String(length=500), nullable=False),
+    sa.Column('qbo_data', sa.JSON(), nullable=False),
+    sa.Column('candidate_client_ids', sa.JSON(), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('run_id', sa.Integer(), nullable=True),
+    sa.Column('client_id', sa.Integer(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['firm_id'], ['firms.id'], ),
+    sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('firm_id', 'qbo_customer_id', name='uq_client_reviews_firm_customer')
+    )
+    with op.batch_alter_table('client_reviews', schema=None) as batch_op:
+        batch_op.create_index('ix_client_reviews_firm_status', ['firm_id', 'status'], unique=False)
+
     op.create_table('invoice_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=False),
@@ -289,6 +329,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_invoice_lines_invoice_id'))
 
     op.drop_table('invoice_lines')
+    with op.batch_alter_table('client_reviews', schema=None) as batch_op:
+        batch_op.drop_index('ix_client_reviews_firm_status')
+
+    op.drop_table('client_reviews')
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
         batch_op.drop_index('ix_sync_runs_firm_started')
 
@@ -311,6 +355,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_users_firm_id'))
 
     op.drop_table('users')
+    with op.batch_alter_table('sync_holds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_holds_firm_id'))
+
+    op.drop_table('sync_holds')
     with op.batch_alter_table('clients', schema=None) as batch_op:
         batch_op.drop_index('ix_clients_firm_qbo')
         batch_op.drop_index('ix_clients_firm_kind')
