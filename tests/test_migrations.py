@@ -13,7 +13,6 @@ from sqlalchemy import create_engine, text
 from portal import create_app
 from portal.extensions import db
 
-
 CHECK_DB = "portal_migrations_check"
 
 
