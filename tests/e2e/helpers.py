@@ -58,7 +58,8 @@ def shoot(page, name: str, phone: bool = True) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
     page.evaluate("window.scrollTo(0, 0)")  # else the sticky top bar lands mid-picture
-    page.screenshot(path=str(SCREENSHOTS / f"{slug}-1280.png"), full_page=True)
+    width = (page.viewport_size or DESKTOP)["width"]
+    page.screenshot(path=str(SCREENSHOTS / f"{slug}-{width}.png"), full_page=True)
     if phone:
         size = page.viewport_size
         page.set_viewport_size(PHONE)

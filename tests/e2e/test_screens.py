@@ -51,7 +51,7 @@ def test_screen(page, stack, name):
     response = page.goto(SCREENS[name])
     assert response is not None and response.status == 200
     expect(page.locator("main h1")).to_be_visible()
-    shoot(page, name)
+    shoot(page, f"screen-{name}")
     assert page.evaluate(UNLABELLED_JS) == [], "form fields without a label"
     page.set_viewport_size(PHONE)
     try:
