@@ -3,16 +3,15 @@
 Viewing is open to every signed-in user of the firm; changing invoices (and approving time by
 invoicing it) is for admins and managers. A processed_externally or void invoice is read-only
 whatever the request: `load_editable_invoice` is the one guard every changing route goes through.
+
+This module holds the blueprint, the guard, list, detail, lines, status, delete and push;
+`form_views` (create/edit) and `from_time_views` (invoice-from-time) add routes to the same `bp`.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from decimal import Decimal
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.auth.access import (
@@ -23,17 +22,9 @@ from portal.auth.access import (
     scoped,
 )
 from portal.extensions import db
-from portal.invoices.forms import AddLineForm, InvoiceForm, LineForm
-from portal.invoices.from_time import (
-    DEFAULT_TERMS_DAYS,
-    FromTimeError,
-    billable_entries_stmt,
-    generate_invoice_from_time,
-    release_entries,
-    unbilled_counts,
-)
-from portal.invoices.lines import append_line, billable_choices, billable_value, replace_lines
-from portal.invoices.numbering import next_number
+from portal.invoices.forms import AddLineForm
+from portal.invoices.from_time import release_entries
+from portal.invoices.lines import append_line, billable_choices
 from portal.models import (
     INVOICE_STATUSES,
     Client,
@@ -41,7 +32,6 @@ from portal.models import (
     InvoiceLine,
     QboConnection,
     TimeEntry,
-    line_amount,
 )
 from portal.models.invoice import STATUS_LABELS
 
@@ -72,16 +62,6 @@ def load_editable_invoice(invoice_id: int) -> Invoice:
     if invoice.status == "void":
         abort(409, description=VOID_MESSAGE)
     return invoice
-
-
-def _client_choices(current_client_id: int | None = None) -> dict[str, str]:
-    stmt = scoped(Client).where(Client.active.is_(True))
-    if current_client_id:
-        stmt = scoped(Client).where(
-            db.or_(Client.active.is_(True), Client.id == current_client_id)
-        )
-    clients = db.session.execute(stmt.order_by(Client.display_name)).scalars()
-    return {str(c.id): c.display_name for c in clients}
 
 
 @bp.route("/")
@@ -198,131 +178,6 @@ def detail(invoice_id: int):
     return _detail_page(get_for_firm(Invoice, invoice_id))
 
 
-def _save(form: InvoiceForm, invoice: Invoice) -> bool:
-    """Apply a validated form to `invoice` and commit; False (with the number field's message)
-    when another request took the number first."""
-    action = request.form.get("action")
-    invoice.client_id = int(form.client_id.data)
-    invoice.number = form.number.data
-    invoice.issue_date = form.issue_date.data
-    invoice.due_date = form.due_date.data
-    invoice.memo = form.memo.data or None
-    invoice.status = "new" if action == "new" else "draft"
-    replace_lines(invoice, form.rows)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        form.number.errors = [f"Invoice number {form.number.data} is already used in your firm."]
-        return False
-    return True
-
-
-def _saved_flash(invoice: Invoice, verb: str) -> None:
-    if invoice.status == "new":
-        flash(f"Invoice {invoice.number} {verb} as New: it goes to QuickBooks with the next sync.",
-              "success")
-    else:
-        flash(f"Invoice {invoice.number} {verb} as a draft.", "success")
-
-
-def _form_page(form: InvoiceForm, invoice: Invoice | None, status: int = 200):
-    # One blank row rendered inside <template>; the JS copies it with a fresh index.
-    row_template = LineForm(prefix="lines-__index__-")
-    row_template.billable.choices = billable_choices(firm_id())
-    amounts = [_row_amount(entry.form) for entry in form.lines]
-    return render_template(
-        "invoices/form.html",
-        form=form,
-        invoice=invoice,
-        rows=list(zip(form.lines, amounts, strict=True)),
-        total=sum((a for a in amounts if a is not None), Decimal("0")),
-        row_template=row_template,
-    ), status
-
-
-def _row_amount(row: LineForm) -> Decimal | None:
-    """The amount shown next to a row when its quantity and rate are valid."""
-    quantity, rate = row.quantity.data, row.rate.data
-    if quantity is None or rate is None or row.quantity.errors or row.rate.errors:
-        return None
-    return line_amount(quantity, rate)
-
-
-def _prepare(form: InvoiceForm, current_client_id: int | None = None) -> None:
-    form.set_choices(_client_choices(current_client_id), billable_choices(firm_id()))
-
-
-@bp.route("/new", methods=["GET", "POST"])
-@approver_required
-def new():
-    if request.method == "POST":
-        form = InvoiceForm(firm_id=firm_id())
-        _prepare(form)
-        if form.validate():
-            invoice = Invoice(firm_id=firm_id())
-            db.session.add(invoice)
-            if _save(form, invoice):
-                _saved_flash(invoice, "created")
-                return redirect(url_for("invoices.detail", invoice_id=invoice.id))
-        return _form_page(form, None, 422)
-    today = date.today()
-    client_id = request.args.get("client_id", type=int)
-    form = InvoiceForm(
-        formdata=None,
-        firm_id=firm_id(),
-        data={
-            "client_id": str(client_id) if client_id else "",
-            "number": next_number(firm_id()),
-            "issue_date": today,
-            "due_date": today + timedelta(days=DEFAULT_TERMS_DAYS),
-        },
-    )
-    _prepare(form)
-    return _form_page(form, None)
-
-
-@bp.route("/<int:invoice_id>/edit", methods=["GET", "POST"])
-@approver_required
-def edit(invoice_id: int):
-    invoice = load_editable_invoice(invoice_id)
-    if request.method == "POST":
-        form = InvoiceForm(firm_id=firm_id(), invoice_id=invoice.id)
-        _prepare(form, invoice.client_id)
-        if form.validate():
-            invoice.version = (invoice.version or 0) + 1
-            if _save(form, invoice):
-                _saved_flash(invoice, "saved")
-                return redirect(url_for("invoices.detail", invoice_id=invoice.id))
-            invoice = get_for_firm(Invoice, invoice_id)
-        return _form_page(form, invoice, 422)
-    rows = [
-        {
-            "description": line.description,
-            "quantity": line.quantity,
-            "rate": line.rate,
-            "billable": billable_value(line.category_id, line.type_id),
-        }
-        for line in invoice.lines
-    ]
-    form = InvoiceForm(
-        formdata=None,
-        firm_id=firm_id(),
-        invoice_id=invoice.id,
-        data={
-            "client_id": str(invoice.client_id),
-            "number": invoice.number,
-            "issue_date": invoice.issue_date,
-            "due_date": invoice.due_date,
-            "memo": invoice.memo,
-            "lines": rows,
-        },
-    )
-    while len(form.lines) < len(rows) + 2:  # room for a couple more lines without JS
-        form.lines.append_entry()
-    _prepare(form, invoice.client_id)
-    return _form_page(form, invoice)
-
 
 @bp.route("/<int:invoice_id>/lines", methods=["POST"])
 @approver_required
@@ -383,48 +238,6 @@ def delete(invoice_id: int):
     return redirect(url_for("invoices.index"))
 
 
-@bp.route("/from-time", methods=["GET", "POST"])
-@approver_required
-def from_time():
-    if request.method == "POST":
-        client_id = request.form.get("client_id", type=int) or 0
-        entry_ids = request.form.getlist("entry_ids", type=int)
-        try:
-            invoice = generate_invoice_from_time(firm_id(), client_id, entry_ids)
-            db.session.commit()
-        except FromTimeError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-            return redirect(url_for("invoices.from_time", client_id=client_id or None))
-        except IntegrityError:
-            db.session.rollback()
-            flash("Another invoice was created at the same moment. Nothing was created; "
-                  "please try again.", "danger")
-            return redirect(url_for("invoices.from_time", client_id=client_id or None))
-        flash(f"Draft invoice {invoice.number} created from {len(set(entry_ids))} time entries; "
-              "they are now locked. Review it, then mark it as New for QuickBooks.", "success")
-        return redirect(url_for("invoices.detail", invoice_id=invoice.id))
-
-    client_id = request.args.get("client_id", type=int)
-    client = get_for_firm(Client, client_id) if client_id else None
-    entries = []
-    if client is not None:
-        entries = db.session.execute(
-            billable_entries_stmt(firm_id(), client.id).options(
-                selectinload(TimeEntry.user), selectinload(TimeEntry.category)
-            )
-        ).scalars().all()
-    counts = unbilled_counts(firm_id())
-    clients = db.session.execute(
-        scoped(Client).where(db.or_(Client.active.is_(True), Client.id.in_(counts)))
-        .order_by(Client.display_name)
-    ).scalars().all()
-    return render_template(
-        "invoices/from_time.html",
-        client=client,
-        clients=clients,
-        counts=counts,
-        entries=entries,
-        total_hours=sum((e.hours for e in entries), 0),
-        line_amount=line_amount,
-    )
+# The create/edit form and invoice-from-time pages add their routes to ``bp``; importing them
+# here means ``bp`` is complete whenever this module is imported (portal/__init__.py registers it).
+from portal.invoices import form_views, from_time_views  # noqa: E402, F401
