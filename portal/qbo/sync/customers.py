@@ -91,12 +91,16 @@ def push_clients(firm_id: int, run: SyncRun, client_ids: Iterable[int] | None = 
         progress(0, total)
     if not clients:
         return {}
+    # Keep ids, not rows, between chunks: every commit expires each object the session still
+    # holds, so 10,000 loaded clients made each of the 334 commits walk 10,000 objects.
+    ids = [c.id for c in clients]
+    del clients
     tally = Tally()
     own = qbo is None
     qbo = qbo or QboClient(firm_id)
     try:
         for start in range(0, total, CHUNK):
-            chunk = clients[start:start + CHUNK]
+            chunk = _load(firm_id, ids[start:start + CHUNK])
             push_chunk(qbo, firm_id, run, chunk, tally)
             db.session.commit()
             if progress:
@@ -105,6 +109,14 @@ def push_clients(firm_id: int, run: SyncRun, client_ids: Iterable[int] | None = 
         if own:
             qbo.close()
     return tally.as_dict()
+
+
+def _load(firm_id: int, ids: list[int]) -> list[Client]:
+    """The chunk's clients, fresh from the database, in the planned order."""
+    rows = db.session.execute(
+        db.select(Client).where(Client.firm_id == firm_id, Client.id.in_(ids))).scalars()
+    by_id = {c.id: c for c in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def ensure_customer(qbo: QboClient, client: Client, run: SyncRun) -> str | None:
