@@ -229,3 +229,14 @@ def test_client_posts_require_csrf(browser, db, admin, firm, make_client, suffix
     client = _reload(db, client)
     assert client is not None
     assert (client.first_name, client.active, client.version) == ("Ann", True, 1)
+
+
+def test_no_pending_sync_badges_while_quickbooks_is_not_connected(browser, admin, firm,
+                                                                  make_client):
+    client = make_client(firm, first_name="Never", last_name="Synced")
+    browser.login(admin)
+    listing = browser.get("/clients/").get_data(as_text=True)
+    assert ">Pending<" not in listing
+    detail = browser.get(f"/clients/{client.id}").get_data(as_text=True)
+    assert "QuickBooks is not connected" in detail
+    assert "added to QuickBooks by the next sync" not in detail
