@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from portal.auth.access import (
     admin_required,
     approver_required,
+    db_id,
     firm_id,
     get_for_firm,
     scoped,
@@ -68,7 +69,7 @@ def load_editable_invoice(invoice_id: int) -> Invoice:
 @login_required
 def index():
     status = request.args.get("status", "")
-    client_id = request.args.get("client_id", type=int)
+    client_id = request.args.get("client_id", type=db_id)
     search = request.args.get("q", "").strip()[:50]
     stmt = scoped(Invoice).options(selectinload(Invoice.client))
     if status in INVOICE_STATUSES:

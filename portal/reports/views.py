@@ -25,7 +25,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
-from portal.auth.access import approver_required, firm_id, scoped
+from portal.auth.access import approver_required, db_id, firm_id, scoped
 from portal.extensions import db
 from portal.jobs.time_jobs import enqueue_time_push, firm_is_connected
 from portal.models import Client, TimeEntry, User
@@ -141,7 +141,7 @@ def timesheets_csv():
 
 
 def _selected_ids() -> list[int]:
-    ids = request.form.getlist("ids", type=int)
+    ids = request.form.getlist("ids", type=db_id)
     if len(ids) > MAX_IDS:
         abort(400, description=f"Select at most {MAX_IDS} entries at a time.")
     return ids

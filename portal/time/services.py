@@ -18,6 +18,9 @@ from portal.extensions import db
 from portal.models import BillableCategory, BillableType, Client, TimeEntry
 from portal.models._common import ZERO
 
+# Days a ?week= may name: its week, the one before and the one after must all be real dates.
+WEEK_RANGE = (date.min + timedelta(days=14), date.max - timedelta(days=14))
+
 
 def week_start(day: date) -> date:
     """Weeks run Monday to Sunday, as on a paper timesheet."""
@@ -30,6 +33,8 @@ def parse_week(value: str | None, today: date) -> date:
     try:
         day = date.fromisoformat(value) if value else today
     except ValueError:
+        day = today
+    if not WEEK_RANGE[0] <= day <= WEEK_RANGE[1]:  # 9999-12-31 has no next week: a 500
         day = today
     return week_start(day)
 

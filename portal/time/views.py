@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from portal.auth.access import db_id
 from portal.extensions import db
 from portal.models import TimeEntry
 from portal.time import services
@@ -118,7 +119,7 @@ def submit():
         start = services.parse_week(request.form.get("week"), date.today())
         ids = services.my_week(start).draft_ids
     else:
-        ids = request.form.getlist("ids", type=int)
+        ids = request.form.getlist("ids", type=db_id)
     if not ids:
         flash("Select at least one draft entry to submit.", "warning")
         return redirect(back)
