@@ -202,3 +202,11 @@ def test_a_big_but_legitimate_form_still_fits(app, browser, admin, db):
     assert response.status_code in (302, 422)  # validated normally, never 413 or 500
     fresh = Browser(app.test_client())
     assert fresh.get("/login").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/clients/", "/invoices/", "/users/", "/integrations/",
+                                  "/reports/timesheets"])
+@pytest.mark.parametrize("page", ["99999999999999999999", "-5", "abc"])
+def test_hostile_page_numbers_render_a_normal_page(browser, admin, path, page):
+    browser.login(admin)
+    assert browser.get(f"{path}?page={page}").status_code == 200

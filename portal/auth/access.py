@@ -67,3 +67,15 @@ def get_for_firm(model: type[M], object_id: int) -> M:
     if obj is None:
         abort(404)
     return obj
+
+
+MAX_PAGE = 100_000
+
+
+def page_number() -> int:
+    """The `page` query argument as a sane page number (1..MAX_PAGE; anything else is page 1
+    or the last allowed page), so a hostile value can never reach the database as an OFFSET."""
+    from flask import request
+
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(page, 1), MAX_PAGE)

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from portal.auth.access import admin_required, firm_id, get_for_firm, scoped
+from portal.auth.access import admin_required, firm_id, get_for_firm, page_number, scoped
 from portal.clients import service
 from portal.clients.forms import KIND_CHOICES, ClientFilterForm, ClientForm
 from portal.extensions import db
@@ -30,7 +30,7 @@ def _labels() -> dict:
 def _paginate(stmt):
     return db.paginate(
         stmt,
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )

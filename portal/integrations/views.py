@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_
 
-from portal.auth.access import admin_required, firm_id, scoped
+from portal.auth.access import admin_required, firm_id, page_number, scoped
 from portal.extensions import db
 from portal.models import (
     Client,
@@ -135,7 +135,7 @@ def index():
     runs = list(db.session.execute(recent.limit(RECENT_RUNS)).scalars())
     attention = db.paginate(
         attention_query(),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )

@@ -20,6 +20,7 @@ from portal.auth.access import (
     db_id,
     firm_id,
     get_for_firm,
+    page_number,
     scoped,
 )
 from portal.extensions import db
@@ -81,7 +82,7 @@ def index():
     stmt = stmt.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
     page = db.paginate(
         stmt,
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )

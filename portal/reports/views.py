@@ -25,7 +25,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
-from portal.auth.access import approver_required, db_id, firm_id, scoped
+from portal.auth.access import approver_required, db_id, firm_id, page_number, scoped
 from portal.extensions import db
 from portal.jobs.time_jobs import enqueue_time_push, firm_is_connected
 from portal.models import Client, TimeEntry, User
@@ -94,7 +94,7 @@ def timesheets_report():
     if flt is not None:
         page = db.paginate(
             timesheets.entries_stmt(flt),
-            page=request.args.get("page", 1, type=int),
+            page=page_number(),
             per_page=current_app.config["PAGE_SIZE"],
             error_out=False,
         )

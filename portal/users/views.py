@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user
 from sqlalchemy.exc import IntegrityError
 
-from portal.auth.access import admin_required, firm_id, get_for_firm, scoped
+from portal.auth.access import admin_required, firm_id, get_for_firm, page_number, scoped
 from portal.extensions import db
 from portal.models import User
 from portal.users import rules
@@ -39,7 +39,7 @@ def index():
     stmt = stmt.order_by(User.active.desc(), User.name, User.id)
     page = db.paginate(
         stmt,
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
