@@ -20,11 +20,21 @@ keeps a safety margin (38 batch calls and 480 requests per minute by default), s
 cap, 1,140 creates per minute (95%), is printed too: "fraction_of_ceiling" is against
 QBO's 1,200, not against the governor.
 
+Two rates are printed. ``created_per_sandbox_minute`` is created / elapsed, as the issue
+asks. Because the limits are sliding windows, a limit-bound sync moves in bursts (38 batch
+calls, then a wait for the oldest to leave the window); a run that ends right after a burst
+has a last partial minute holding a whole minute's work, so that figure can read above 100%.
+``over_first_<k>_whole_sandbox_minutes`` counts only what finished within whole minutes from
+the start: that is the sustained pace, and the figure the target (>= 90%) is judged on.
+
 Choosing the scale: at scale s one sandbox minute is 60/s real seconds, and the sync must
 finish a chunk (lookups, batch, 30 SyncEvents, commit) within 60 / 38 / s real seconds to keep
 up with the batch limit. The CPU line shows each side's use of one core; if either is near
-100% the machine, not the limits, is the bottleneck: lower --scale. The default (4) leaves
-headroom on a 2-core machine and runs 10,000 clients in about 2.5 real minutes.
+100% the machine, not the limits, is the bottleneck: lower --scale. On a 2-core machine a
+chunk takes ~0.12 real seconds of work against a budget of 0.39 s at the default scale 4
+(both sides then use ~5% of a core); 10,000 clients take about 2 real minutes. Scales 6 and
+10 (0.26 s and 0.16 s budgets) also reached the governor's cap on that machine, with each side
+under 20% of a core; a busier machine needs the lower default.
 
 Needs Redis like the tests (REDIS_URL, or the embedded one). Not part of the test run.
 """
@@ -92,8 +102,7 @@ def _ceiling(meter: Meter) -> tuple[float, float]:
 
 
 class Progress:
-    """Chunk completions against real time, to tell the sustained rate from the first
-    minute's burst (a sliding window lets the first 38 batches go at once)."""
+    """Chunk completions against real time (converted to sandbox time with the scale)."""
 
     def __init__(self, scale: float) -> None:
         self.scale = scale
@@ -102,17 +111,24 @@ class Progress:
     def __call__(self, done: int, total: int) -> None:
         self.marks.append((time.monotonic(), done))
 
-    def sustained(self) -> float | None:
-        """Clients per sandbox minute after the first sandbox minute (None if too short)."""
+    def whole_minutes_rate(self) -> tuple[int, float] | None:
+        """(k, clients per sandbox minute over the first k whole sandbox minutes).
+
+        Why: QBO's limits are sliding windows, so a sync that waits for them moves in bursts
+        (38 batches, then a wait until the oldest leaves the window). A run that ends just
+        after a burst has a last partial minute holding a full minute's work, and created /
+        elapsed then overstates the pace (it can exceed the ceiling). Counting only what was
+        done within whole minutes from the start removes that end effect.
+        """
         if len(self.marks) < 2:
             return None
         start = self.marks[0][0]
-        after = [(t, n) for t, n in self.marks if (t - start) * self.scale >= 60.0]
-        if len(after) < 2:
+        minutes = [((t - start) * self.scale / 60.0, n) for t, n in self.marks]
+        whole = int(minutes[-1][0])
+        if whole < 1:
             return None
-        (t0, n0), (t1, n1) = after[0], after[-1]
-        minutes = (t1 - t0) * self.scale / 60.0
-        return (n1 - n0) / minutes if minutes > 0 else None
+        done = max(n for m, n in minutes if m <= whole)
+        return whole, done / whole
 
 
 def main() -> None:
@@ -165,10 +181,13 @@ def main() -> None:
                   f"/min ({gov_batches} batches, {gov_requests} requests)")
             print(f"created_per_sandbox_minute={per_minute:.0f} ceiling={ceiling:.0f} "
                   f"fraction_of_ceiling={per_minute / ceiling:.1%}")
-            sustained = progress.sustained()
-            if sustained is not None:
-                print(f"sustained_after_first_minute={sustained:.0f}/min "
-                      f"fraction_of_ceiling={sustained / ceiling:.1%}")
+            steady = progress.whole_minutes_rate()
+            if steady is not None:
+                whole, rate = steady
+                verdict = "PASS" if rate >= 0.9 * ceiling and meter.throttled == 0 else "FAIL"
+                print(f"over_first_{whole}_whole_sandbox_minutes={rate:.0f}/min "
+                      f"fraction_of_ceiling={rate / ceiling:.1%} "
+                      f"(target >= 90% and no 429s: {verdict})")
             print(f"api_calls={meter.calls} api_calls_per_client="
                   f"{meter.calls / max(created, 1):.3f} 429s={meter.throttled} "
                   f"by_endpoint={meter.counters['requests']}")
