@@ -19,11 +19,12 @@ from rq.job import Job, JobStatus
 
 from portal import create_app
 from portal.extensions import db as _db
-from portal.jobs import firm_sync
+from portal.jobs import firm_sync, runs
 from portal.jobs.fanout import run_hourly_fanout
 from portal.jobs.firm_sync import SKIPPED_BUSY, SKIPPED_NOT_CONNECTED, SyncStep, run_firm_sync
 from portal.jobs.locks import firm_lock, firm_lock_name, firm_sync_running
 from portal.jobs.queue import enqueue_firm_sync, get_queue
+from portal.jobs.time_jobs import enqueue_time_push
 from portal.jobs.worker_setup import run_worker
 from portal.models import QboConnection, SyncRun
 from portal.redis_conn import get_redis
@@ -111,6 +112,32 @@ def test_enqueue_records_a_queued_run_with_its_rq_job(app, redis, firm, admin):
     job = queue.fetch_job(stored.job_id)
     assert job.kwargs == {"firm_id": firm.id, "run_id": run.id, "trigger": "button"}
     assert job.timeout == app.config["SYNC_JOB_TIMEOUT"]
+
+
+class RefusingQueue:
+    """A queue whose Redis is down."""
+
+    def enqueue(self, *args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+
+def test_a_refused_enqueue_fails_the_run_and_says_why(app, redis, firm, monkeypatch, caplog):
+    monkeypatch.setattr(runs, "get_queue", lambda app=None: RefusingQueue())
+    caplog.set_level(logging.INFO, logger="portal.jobs")
+
+    with pytest.raises(ConnectionError):
+        enqueue_firm_sync(firm.id, "button")
+    with pytest.raises(ConnectionError):
+        enqueue_time_push(firm.id, "approval", [7])
+
+    sync, time_push = runs_of(firm)
+    assert (sync.status, sync.message) == ("failed", "Could not queue the sync: ConnectionError.")
+    assert (time_push.status, time_push.message) == (
+        "failed", "Could not queue the time push: ConnectionError.")
+    assert sync.finished_at is not None and time_push.finished_at is not None
+    assert (f"job=firm_sync firm={firm.id} run={sync.id} state=enqueue_failed "
+            "error=ConnectionError") in caplog.text
+    assert f"job=push_time firm={firm.id} run={time_push.id} state=failed\n" in caplog.text
 
 
 def test_worker_runs_a_firm_sync_end_to_end(app, redis, firm, connect, recorded_steps, caplog):

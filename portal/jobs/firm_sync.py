@@ -8,25 +8,21 @@ progress; this module records the run as a whole and decides skipped/succeeded/f
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from portal.extensions import db
-from portal.jobs import job_context, kv
+from portal.jobs import job_context
 from portal.jobs.locks import hold_firm_lock
 from portal.jobs.queue import FIRM_SYNC_KIND
-from portal.models import Firm, QboConnection, SyncRun
-from portal.models._common import utcnow
+from portal.jobs.runs import SKIPPED_BUSY as SKIPPED_BUSY
+from portal.jobs.runs import SKIPPED_NOT_CONNECTED as SKIPPED_NOT_CONNECTED
+from portal.jobs.runs import RunKind, fail, finish, require_firm, skip_unless_ready, start
+from portal.models import SyncRun
 
-log = logging.getLogger("portal.jobs")
-
-SKIPPED_BUSY = "Another sync for this firm is running; this run was skipped."
-SKIPPED_NOT_CONNECTED = (
-    "QuickBooks is not connected for this firm, so nothing was synced. "
-    "Connect (or reconnect) it on the Integrations tab."
-)
-MESSAGE_LIMIT = 1000
+FIRM_SYNC = RunKind(FIRM_SYNC_KIND, job="firm_sync",
+                    description="firm sync firm={firm} run={run} trigger={trigger}",
+                    refused="Could not queue the sync: {error}.", verbose_lines=True)
 
 StepFunc = Callable[[int, SyncRun], "dict[str, int] | None"]
 
@@ -74,15 +70,10 @@ def run_firm_sync(firm_id: int, run_id: int | None = None, trigger: str = "sched
     a run row is created here. A busy firm lock marks the run skipped instead of waiting.
     """
     with job_context() as app:
-        if db.session.get(Firm, firm_id) is None:
-            raise LookupError(f"firm {firm_id} does not exist")
+        require_firm(firm_id)
         run = _load_or_create_run(firm_id, run_id, trigger)
         with hold_firm_lock(firm_id, app) as acquired:
-            if not acquired:
-                return _finish(run, "skipped", SKIPPED_BUSY)
-            if not _connected(firm_id):
-                return _finish(run, "skipped", SKIPPED_NOT_CONNECTED)
-            return _run_steps(run)
+            return skip_unless_ready(FIRM_SYNC, run, acquired) or _run_steps(run)
 
 
 def _load_or_create_run(firm_id: int, run_id: int | None, trigger: str) -> SyncRun:
@@ -97,22 +88,9 @@ def _load_or_create_run(firm_id: int, run_id: int | None, trigger: str) -> SyncR
     return run
 
 
-def _connected(firm_id: int) -> bool:
-    status = db.session.execute(
-        db.select(QboConnection.status).where(QboConnection.firm_id == firm_id)
-    ).scalar_one_or_none()
-    return status == "connected"
-
-
 def _run_steps(run: SyncRun) -> str:
     run_id, firm_id = run.id, run.firm_id
-    run.status = "running"
-    run.started_at = utcnow()
-    run.progress_done = 0
-    run.progress_total = len(STEPS)
-    run.message = None
-    db.session.commit()
-    log.info(kv(job="firm_sync", firm=firm_id, run=run_id, trigger=run.trigger, state="running"))
+    start(FIRM_SYNC, run, progress_done=0, progress_total=len(STEPS))
     step_name = None
     try:
         for step in STEPS:
@@ -123,23 +101,10 @@ def _run_steps(run: SyncRun) -> str:
             run.progress_done = (run.progress_done or 0) + 1
             db.session.commit()
     except Exception as exc:
-        db.session.rollback()
-        failed = db.session.get(SyncRun, run_id)
-        text = f"The {step_name} step failed: {type(exc).__name__}: {exc}"
-        _finish(failed, "failed", text[:MESSAGE_LIMIT], step=step_name, error=type(exc).__name__)
+        fail(FIRM_SYNC, run_id, f"The {step_name} step failed: {type(exc).__name__}: {exc}",
+             step=step_name, error=type(exc).__name__)
         raise
-    return _finish(run, "succeeded", None, **_flat_counts(run.counts))
-
-
-def _finish(run: SyncRun, status: str, message: str | None, **log_fields: object) -> str:
-    run.status = status
-    run.message = message
-    run.finished_at = utcnow()
-    db.session.commit()
-    line = kv(job="firm_sync", firm=run.firm_id, run=run.id, trigger=run.trigger, state=status,
-              **log_fields)
-    (log.error if status == "failed" else log.info)(line)
-    return status
+    return finish(FIRM_SYNC, run, "succeeded", None, **_flat_counts(run.counts))
 
 
 def _flat_counts(counts: dict | None) -> dict[str, int]:
