@@ -15,6 +15,7 @@ import contextvars
 import itertools
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -38,9 +39,11 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
-@pytest.fixture
-def app() -> Iterator[Flask]:
-    app = create_app({"TESTING": True})
+@contextmanager
+def fresh_app(overrides: dict) -> Iterator[Flask]:
+    """An app whose tables are created empty and dropped afterwards, its context pushed, and
+    whose test clients are IsolatedClients. `app` here and `tests.rq_support` build on it."""
+    app = create_app(overrides)
     app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
@@ -49,6 +52,12 @@ def app() -> Iterator[Flask]:
         _db.session.remove()
         _db.drop_all()
         _db.engine.dispose()
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    with fresh_app({"TESTING": True}) as app:
+        yield app
 
 
 @pytest.fixture

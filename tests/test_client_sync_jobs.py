@@ -3,60 +3,23 @@ progress bar fed by the status endpoint while the job runs, Sync Clients coalesc
 per-client Sync, the hourly job, and an hourly run overlapping a button run.
 
 Jobs open their own DB session (portal.jobs.job_context), so this module uses a database file
-(or DATABASE_URL), as tests/test_jobs.py does.
+(or DATABASE_URL) from tests/rq_support.py, as tests/test_jobs.py does.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 
-import pytest
-from rq import SimpleWorker
-
-from portal import create_app
-from portal.extensions import db as _db
 from portal.jobs import client_jobs, set_job_app
 from portal.jobs.firm_sync import SKIPPED_BUSY, run_firm_sync
 from portal.jobs.queue import enqueue_firm_sync, get_queue
 from portal.models import Client, SyncRun
-from portal.redis_conn import get_redis
 from tests.conftest import user_of
 from tests.qbo_support import _sandbox_server, _sbx, connect_firm  # noqa: F401 - fixtures
+from tests.rq_support import _closing_redis, _file_app, work  # noqa: F401 - fixtures
 from tests.test_client_sync import _realm, customers_named, requests, seed  # noqa: F401
 
 BASE = "/integrations/quickbooks/clients"
-
-
-@pytest.fixture
-def app(tmp_path):
-    overrides: dict = {"TESTING": True}
-    if not os.environ.get("DATABASE_URL"):
-        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'client_sync.db'}"
-    app = create_app(overrides)
-    from tests.conftest import IsolatedClient
-
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        _db.drop_all()
-        _db.create_all()
-        yield app
-        _db.session.remove()
-        _db.drop_all()
-        _db.engine.dispose()
-
-
-@pytest.fixture
-def redis(app):
-    client = get_redis(app)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
-
-
-def work(app, redis) -> None:
-    SimpleWorker([get_queue(app)], connection=redis).work(burst=True)
 
 
 def runs(db, firm, kind: str | None = None) -> list[SyncRun]:

@@ -5,21 +5,19 @@ check (one Item query for all codes, cached)."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from rq import SimpleWorker
 
-from portal import create_app
 from portal.extensions import db as _db
 from portal.jobs.firm_sync import SKIPPED_BUSY
 from portal.jobs.invoice_jobs import enqueue_invoice_push
 from portal.jobs.locks import hold_firm_lock
-from portal.jobs.queue import enqueue_firm_sync, get_queue
+from portal.jobs.queue import enqueue_firm_sync
 from portal.models import BillableCategory, Invoice, SyncRun
-from tests.conftest import IsolatedClient, user_of
+from tests.conftest import user_of
 from tests.qbo_support import _sandbox_server, _sbx, connect_firm  # noqa: F401 - fixtures
+from tests.rq_support import _file_app, work  # noqa: F401 - fixtures
 from tests.test_invoice_sync import (
     linked_client,
     make_invoice,
@@ -30,33 +28,12 @@ from tests.test_invoice_sync import (
 )
 
 
-@pytest.fixture
-def app(tmp_path):
-    """Overrides conftest's app: a database file the worker's session and ours both see."""
-    overrides: dict = {"TESTING": True}
-    if not os.environ.get("DATABASE_URL"):
-        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'invoice_jobs.db'}"
-    app = create_app(overrides)
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        _db.drop_all()
-        _db.create_all()
-        yield app
-        _db.session.remove()
-        _db.drop_all()
-        _db.engine.dispose()
-
-
 @pytest.fixture(name="realm")
 def _realm(sbx, firm) -> str:
     connect_firm(firm, sbx, sbx.REALM_2)
     seed_item(sbx, sbx.REALM_2, "TAX")
     seed_item(sbx, sbx.REALM_2, "TAX-IND")
     return sbx.REALM_2
-
-
-def work(app, redis) -> None:
-    SimpleWorker([get_queue(app)], connection=redis).work(burst=True)
 
 
 def reload(invoice: Invoice) -> Invoice:

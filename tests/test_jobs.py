@@ -1,8 +1,9 @@
 """Background jobs against real Redis (embedded, or REDIS_URL in CI) and real RQ workers.
 
 Jobs run in a worker with their own app context and DB session (portal.jobs.job_context), so
-these tests use a database file (or DATABASE_URL) rather than the suite's in-memory SQLite:
-the job's session and the test's session are then two real connections, as in production.
+these tests use a database file (or DATABASE_URL; tests/rq_support.py) rather than the suite's
+in-memory SQLite: the job's session and the test's are then two real connections, as in
+production.
 `rq.SimpleWorker` runs jobs in this process; a job finds the test's app because an app context
 is pushed (portal.jobs.job_app). One test runs the real forking PortalWorker.
 """
@@ -10,14 +11,11 @@ is pushed (portal.jobs.job_app). One test runs the real forking PortalWorker.
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 import pytest
-from rq import SimpleWorker
 from rq.job import Job, JobStatus
 
-from portal import create_app
 from portal.extensions import db as _db
 from portal.jobs import firm_sync, runs
 from portal.jobs.fanout import run_hourly_fanout
@@ -27,33 +25,7 @@ from portal.jobs.queue import enqueue_firm_sync, get_queue
 from portal.jobs.time_jobs import enqueue_time_push
 from portal.jobs.worker_setup import run_worker
 from portal.models import QboConnection, SyncRun
-from portal.redis_conn import get_redis
-
-
-@pytest.fixture
-def app(tmp_path):
-    """Overrides conftest's app: a database two connections can share (file or DATABASE_URL)."""
-    overrides: dict = {"TESTING": True}
-    if not os.environ.get("DATABASE_URL"):
-        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'jobs.db'}"
-    app = create_app(overrides)
-    with app.app_context():
-        _db.drop_all()
-        _db.create_all()
-        yield app
-        _db.session.remove()
-        _db.drop_all()
-        _db.engine.dispose()
-
-
-@pytest.fixture
-def redis(app):
-    """The app's Redis, flushed before and after (only this logical db: /3 in CI)."""
-    client = get_redis(app)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+from tests.rq_support import _closing_redis, _file_app, work  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -84,10 +56,6 @@ def recorded_steps(monkeypatch):
 
     monkeypatch.setattr(firm_sync, "STEPS", [make(n) for n in ("clients", "invoices", "time")])
     return calls, failing
-
-
-def work(app, redis) -> None:
-    SimpleWorker([get_queue(app)], connection=redis).work(burst=True)
 
 
 def runs_of(firm) -> list[SyncRun]:

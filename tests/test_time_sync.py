@@ -3,55 +3,38 @@ matching, holds with the fix, rate mismatch, non-billable time, client pushed fi
 deletes after a return to draft, locked (invoiced) entries. Helpers here are shared by
 tests/test_time_sync_*.py.
 
-The database is a file (or DATABASE_URL) as in tests/test_jobs.py: a job runs in its own app
-context and session, so the test's session and the job's are two real connections.
+The database is a file (or DATABASE_URL; tests/rq_support.py) as in tests/test_jobs.py: a job
+runs in its own app context and session, so the test's session and the job's are two real
+connections.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from rq import SimpleWorker
 
-from portal import create_app
 from portal.extensions import db as _db
 from portal.invoices.from_time import generate_invoice_from_time
 from portal.jobs.queue import get_queue
 from portal.models import BillableCategory, Client, SyncEvent, SyncRun, TimeEntry, User
 from portal.qbo.sync.time import push_time
 from qbo_sandbox import service as sandbox_service
-from tests.conftest import PASSWORD, IsolatedClient
+from tests import rq_support
+from tests.conftest import PASSWORD
 from tests.qbo_support import (  # noqa: F401 - fixtures
     _connected,
     _sandbox_server,
     _sbx,
     connect_firm,
 )
+from tests.rq_support import _file_app as _app  # noqa: F401 - fixture, test_time_sync_faults too
 
 AMY = "1"  # the sample company's "Amy's Bird Sanctuary"
 TAX_IND_ITEM = "19"
 ALICE, BOB, MARIA = "56", "57", "58"
-
-
-@pytest.fixture(name="app")
-def _app(tmp_path):
-    """A database two connections can share (file, or DATABASE_URL in CI)."""
-    overrides: dict = {"TESTING": True}
-    if not os.environ.get("DATABASE_URL"):
-        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'time.db'}"
-    app = create_app(overrides)
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        _db.drop_all()
-        _db.create_all()
-        yield app
-        _db.session.remove()
-        _db.drop_all()
-        _db.engine.dispose()
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -105,9 +88,7 @@ def push(db, firm, **kwargs) -> dict[str, int]:
 
 
 def work(app) -> None:
-    from portal.redis_conn import get_redis
-
-    SimpleWorker([get_queue(app)], connection=get_redis(app)).work(burst=True)
+    rq_support.work(app)
     _db.session.expire_all()
 
 
