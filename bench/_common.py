@@ -205,6 +205,104 @@ class Meter:
                 " (of one core)")
 
 
+def seed_entities(sbx: RemoteSandbox, realm: str, entity: str,
+                  docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create ``docs`` in the sandbox over its own batch API (30 per call) with the limits
+    switched off for the duration, and return the created entities in order.
+
+    Why: the sandbox runs in another process, so a benchmark cannot write into its store
+    directly; setup must not spend the measured run's rate budget either (the Meter resets
+    the counters afterwards, and the limits go back on before anything is measured).
+    """
+    token = sbx.mint_tokens(realm)["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    created: list[dict[str, Any]] = []
+    sbx.configure(limits={"enabled": False})
+    try:
+        for start in range(0, len(docs), BATCH_ITEMS):
+            items = [{"bId": f"s{n}", "operation": "create", entity: doc}
+                     for n, doc in enumerate(docs[start:start + BATCH_ITEMS])]
+            resp = sbx.http.post(sbx.api_url(realm, "batch"), json={"BatchItemRequest": items},
+                                 headers=headers, timeout=60)
+            resp.raise_for_status()
+            for answer in resp.json()["BatchItemResponse"]:
+                if entity not in answer:
+                    raise RuntimeError(f"seeding {entity} failed: {answer}")
+                created.append(answer[entity])
+    finally:
+        sbx.configure(limits={"enabled": True})
+    return created
+
+
+class Progress:
+    """Chunk completions against real time (converted to sandbox time with the scale).
+
+    Why: QBO's limits are sliding windows, so a sync that waits for them moves in bursts
+    (38 batches, then a wait until the oldest leaves the window). A run that ends just after a
+    burst has a last partial minute holding a full minute's work, and done / elapsed then
+    overstates the pace (it can exceed the ceiling). Counting only what was done within whole
+    sandbox minutes from the start removes that end effect.
+    """
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+        self.marks: list[tuple[float, int]] = []
+
+    def __call__(self, done: int, total: int) -> None:
+        self.marks.append((time.monotonic(), done))
+
+    def whole_minutes_rate(self) -> tuple[int, float] | None:
+        """(k, items per sandbox minute over the first k whole sandbox minutes), or None."""
+        if len(self.marks) < 2:
+            return None
+        start = self.marks[0][0]
+        minutes = [((t - start) * self.scale / 60.0, n) for t, n in self.marks]
+        whole = int(minutes[-1][0])
+        if whole < 1:
+            return None
+        done = max(n for m, n in minutes if m <= whole)
+        return whole, done / whole
+
+
+def write_ceiling(meter: Meter, writes: int) -> tuple[float, float]:
+    """(effective ceiling in writes per sandbox minute, other requests per batch call).
+
+    Every write is a batch item, so writes are bounded by 40 x 30 = 1,200 per minute. Each
+    batch call also costs the other requests the run made per batch (lookups, reads, the odd
+    single create), so the 500 requests bound writes at 500 / (other + 1) x (writes per batch).
+    The smaller bound is the effective ceiling.
+    """
+    batches = meter.count("POST batch")
+    if not batches:
+        return float(BATCH_PER_MIN * BATCH_ITEMS), 0.0
+    other = (meter.calls - batches) / batches
+    per_batch = min(writes / batches, BATCH_ITEMS) if writes else BATCH_ITEMS
+    by_requests = PER_REALM_PER_MIN / (other + 1) * per_batch
+    return min(BATCH_PER_MIN * BATCH_ITEMS, by_requests), other
+
+
+def print_rates(noun: str, done: int, meter: Meter, progress: Progress, app: Any) -> None:
+    """The ceiling line, the rate over the whole run and the sustained rate with a verdict."""
+    ceiling, other = write_ceiling(meter, done)
+    gov_requests, gov_batches = governor_limits(app)
+    gov_cap = min(gov_batches * BATCH_ITEMS, gov_requests / (other + 1) * BATCH_ITEMS)
+    print(f"ceiling: batch {BATCH_PER_MIN}x{BATCH_ITEMS}={BATCH_PER_MIN * BATCH_ITEMS}/min; "
+          f"requests {PER_REALM_PER_MIN}/min / ({other:.2f} other calls + 1 batch) per batch "
+          f"x {BATCH_ITEMS} = {PER_REALM_PER_MIN / (other + 1) * BATCH_ITEMS:.0f}/min; "
+          f"effective={ceiling:.0f}/min; governor cap {gov_cap:.0f}/min "
+          f"({gov_batches} batches, {gov_requests} requests)")
+    per_minute = done / meter.sandbox_minutes if meter.sandbox_minutes else 0.0
+    print(f"{noun}_per_sandbox_minute={per_minute:.0f} ceiling={ceiling:.0f} "
+          f"fraction_of_ceiling={per_minute / ceiling:.1%}")
+    steady = progress.whole_minutes_rate()
+    if steady is not None:
+        whole, rate = steady
+        verdict = "PASS" if rate >= 0.9 * ceiling and meter.throttled == 0 else "FAIL"
+        print(f"over_first_{whole}_whole_sandbox_minutes={rate:.0f}/min "
+              f"fraction_of_ceiling={rate / ceiling:.1%} "
+              f"(target >= 90% and no 429s: {verdict})")
+
+
 def _serve_profiled(port: str, config: str, out: str) -> None:
     """Serve the sandbox single-threaded under cProfile until SIGINT; dump stats to ``out``."""
     import cProfile

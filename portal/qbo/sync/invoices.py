@@ -24,6 +24,7 @@ so the job (and its SyncRun) fail visibly.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -110,6 +111,13 @@ def push_invoices(firm_id: int, run: SyncRun, invoice_ids: Iterable[int] | None 
     rollup = db.session.get(Firm, firm_id).invoice_rollup
     codes = mapping.codes_of(due, rollup)
     ids = [inv.id for inv in due]
+    # Keep ids, not rows, between chunks: every commit expires each object the session still
+    # holds, and 2,000 invoices with their lines made every chunk's commit walk them all
+    # (push_chunk loads each chunk fresh anyway). The session holds objects weakly, but
+    # invoices and their lines reference each other, so only the cycle collector frees them;
+    # run it once. Invoices a caller still holds stay in the session, as before.
+    del due
+    gc.collect()
     tally = Tally()
     own = qbo is None
     qbo = qbo or QboClient(firm_id)
