@@ -90,7 +90,8 @@ def test_bad_state_is_refused_and_nothing_stored(sbx, browser, admin, firm, db, 
     params = _start(browser)
     answer = _consent(sbx, params, realm_id=sbx.REALM_1)
     if tamper == "wrong":
-        answer["state"] = "x" + answer["state"][1:]
+        state = answer["state"]
+        answer["state"] = ("y" if state[0] == "x" else "x") + state[1:]
     elif tamper == "missing":
         answer.pop("state")
     else:
