@@ -138,6 +138,9 @@ CUSTOMERS = [
         "Weiskopf Consulting",
         {"CompanyName": "Weiskopf Consulting", "GivenName": "Nicola", "FamilyName": "Weiskopf"},
     ),
+    # Not in Intuit's sample: a married couple written the way bookkeepers often do, so the
+    # portal demo can show its client "James & Linda Thompson" matched, not duplicated.
+    (59, "Thompson, James and Linda", {"GivenName": "James", "FamilyName": "Thompson"}),
 ]
 VENDORS = [
     (30, "Brosnahan Insurance Agency"),
