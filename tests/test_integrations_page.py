@@ -217,3 +217,14 @@ def test_needs_attention_drops_a_record_once_its_latest_sync_succeeded(
     page = browser.get("/integrations/").get_data(as_text=True)
     assert "clash with a vendor" not in page
     assert "several customers match" in page
+
+
+def test_needs_attention_shows_flagged_rate_mismatches(browser, admin, firm, db):
+    run = _run(db, firm, status="succeeded")
+    db.session.add(SyncEvent(run_id=run.id, firm_id=firm.id, entity="time_entry", entity_id=7,
+                             action="rate_mismatch", result="flagged",
+                             message="Pushed at 150.00/h, but the employee has BillRate 120.00/h"))
+    db.session.commit()
+    browser.login(admin)
+    page = browser.get("/integrations/").get_data(as_text=True)
+    assert "BillRate 120.00/h" in page and "badge-flagged" in page

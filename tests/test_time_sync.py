@@ -239,7 +239,7 @@ def test_rate_mismatch_is_flagged_and_pushed_anyway(db, firm, connected, sbx, al
     [activity] = ours(sbx, firm, entry)
     assert Decimal(str(activity["HourlyRate"])) == Decimal("150")
     mismatch = [e for e in events_of(db, entry) if e.action == "rate_mismatch"]
-    assert len(mismatch) == 1
+    assert len(mismatch) == 1 and mismatch[0].result == "flagged"
     assert "150.00" in mismatch[0].message and "120.00" in mismatch[0].message
 
 

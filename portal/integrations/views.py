@@ -39,7 +39,7 @@ STRIPE_BLOCKS_QBO = (
     "are managed in Stripe. Disconnect Stripe first."
 )
 RECENT_RUNS = 20
-ATTENTION_RESULTS = ("held", "failed")
+ATTENTION_RESULTS = ("held", "failed", "flagged")
 
 
 def firm_qbo() -> QboConnection | None:

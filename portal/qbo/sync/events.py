@@ -24,7 +24,8 @@ from portal.models._common import utcnow
 
 log = logging.getLogger("portal.sync")
 
-RESULTS = ("ok", "held", "failed", "skipped")
+# flagged: done, but something an admin should look at (e.g. a rate mismatch).
+RESULTS = ("ok", "flagged", "held", "failed", "skipped")
 MESSAGE_LIMIT = 2000
 
 

@@ -44,7 +44,8 @@ def pushed(ctx: Context, plan: Plan, data: dict[str, Any], action: str, message:
     match = plan.match
     if match is not None and entry.billable and mapping.rate_mismatch(entry.user.hourly_rate,
                                                                       match.bill_rate):
-        record(ctx.run, ENTITY, entry.id, "rate_mismatch", "ok",
+        # "flagged": pushed, yet an admin should look (it shows under Needs attention).
+        record(ctx.run, ENTITY, entry.id, "rate_mismatch", "flagged",
                f"Pushed {entry.user.name}'s time at the portal rate "
                f"{entry.user.hourly_rate:.2f}/h, but QuickBooks employee Id {match.employee_id} "
                f"has BillRate {mapping.money(match.bill_rate):.2f}/h. Fix: make the two rates "
