@@ -12,16 +12,21 @@ from flask_login import current_user, login_required
 from portal.extensions import db
 
 M = TypeVar("M")
-# The largest id a database integer holds; a bigger one (a hand-made URL) cannot exist, and on
-# SQLite binding it raises OverflowError (a 500) instead of finding nothing.
-MAX_ID = 2**63 - 1
+# Ids are positive and fit PostgreSQL's INTEGER (the narrowest id column we have). Anything
+# else (a hand-made URL or form) cannot exist, and binding it would fail in the database
+# (PostgreSQL: "integer out of range"; SQLite: OverflowError) instead of finding nothing.
+MAX_ID = 2**31 - 1
+
+
+def valid_id(number: int) -> bool:
+    return 1 <= number <= MAX_ID
 
 
 def db_id(value: str) -> int:
-    """``type=`` for ids read from a request: an int a database integer can hold, else
-    ValueError, which werkzeug's ``get``/``getlist`` treat as a missing value."""
+    """``type=`` for ids read from a request: an id that can exist, else ValueError, which
+    werkzeug's ``get``/``getlist`` treat as a missing value."""
     number = int(value)
-    if not -MAX_ID <= number <= MAX_ID:
+    if not valid_id(number):
         raise ValueError("id out of range")
     return number
 
@@ -59,7 +64,7 @@ def scoped(model: type[M]) -> Any:
 def get_for_firm(model: type[M], object_id: int) -> M:
     """Load `model` by id within the current firm, or 404 (never 403: ids of other firms
     must not be distinguishable from ids that do not exist)."""
-    if not -MAX_ID <= object_id <= MAX_ID:
+    if not valid_id(object_id):
         abort(404)
     obj = db.session.execute(
         db.select(model).where(model.id == object_id, model.firm_id == current_user.firm_id)

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from portal.auth.access import admin_required, firm_id, get_for_firm, scoped
+from portal.auth.access import admin_required, db_id, firm_id, get_for_firm, scoped
 from portal.customizations.forms import CategoryForm, RollupForm, TypeForm
 from portal.customizations.qbo_check import QboCheck, live_check
 from portal.extensions import db
@@ -145,7 +145,7 @@ def edit_category(category_id: int | None = None):
     form = CategoryForm(obj=category)
     form.set_types(types, category.type_id if category else None)
     if request.method == "GET" and category is None:
-        wanted = request.args.get("type_id", type=int)
+        wanted = request.args.get("type_id", type=db_id)
         if wanted in {t.id for t in types if t.active}:
             form.type_id.data = wanted
     if form.validate_on_submit():

@@ -16,7 +16,7 @@ from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal.auth.access import admin_required, firm_id, get_for_firm, scoped
+from portal.auth.access import admin_required, db_id, firm_id, get_for_firm, scoped
 from portal.extensions import db
 from portal.jobs.client_jobs import ACTIVE, IMPORT_KIND, PUSH_KIND, enqueue_import, enqueue_push
 from portal.models import Client, ClientReview, QboConnection, SyncEvent, SyncHold, SyncRun
@@ -193,7 +193,7 @@ def status(run_id: int):
 def review(review_id: int) -> Response:
     row = get_for_firm(ClientReview, review_id)
     decision = request.form.get("decision", "")
-    client_id = request.form.get("client_id", type=int)
+    client_id = request.form.get("client_id", type=db_id)
     run = SyncRun(firm_id=firm_id(), kind="review", trigger="button", status="succeeded",
                   requested_by_id=current_user.id, counts={decision: 1}, progress_done=1,
                   progress_total=1, finished_at=utcnow())

@@ -11,7 +11,7 @@ from decimal import Decimal
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from portal.auth.access import approver_required, firm_id, get_for_firm, scoped
+from portal.auth.access import approver_required, db_id, firm_id, get_for_firm, scoped
 from portal.extensions import db
 from portal.invoices.forms import InvoiceForm, LineForm
 from portal.invoices.from_time import DEFAULT_TERMS_DAYS
@@ -100,7 +100,7 @@ def new():
                 return redirect(url_for("invoices.detail", invoice_id=invoice.id))
         return _form_page(form, None, 422)
     today = date.today()
-    client_id = request.args.get("client_id", type=int)
+    client_id = request.args.get("client_id", type=db_id)
     form = InvoiceForm(
         formdata=None,
         firm_id=firm_id(),

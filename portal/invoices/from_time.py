@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import update
 
-from portal.auth.access import MAX_ID
+from portal.auth.access import valid_id
 from portal.extensions import db
 from portal.invoices.lines import LineData, replace_lines
 from portal.invoices.numbering import next_number
@@ -134,7 +134,7 @@ def generate_invoice_from_time(
         raise FromTimeError("Choose at least one time entry to invoice.")
     client = db.session.execute(
         db.select(Client).where(Client.id == client_id, Client.firm_id == firm_id)
-    ).scalar_one_or_none() if abs(client_id) <= MAX_ID else None
+    ).scalar_one_or_none() if valid_id(client_id) else None
     if client is None:
         raise FromTimeError("Choose one of your firm's clients.")
     firm = db.session.get(Firm, firm_id)
@@ -143,7 +143,7 @@ def generate_invoice_from_time(
     entries = list(
         db.session.execute(
             billable_entries_stmt(firm_id, client_id)
-            .where(TimeEntry.id.in_([i for i in ids if abs(i) <= MAX_ID]))  # others: missing
+            .where(TimeEntry.id.in_([i for i in ids if valid_id(i)]))  # others: missing
             .with_for_update(of=TimeEntry)
         ).scalars()
     )

@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal.auth.access import approver_required, firm_id, get_for_firm, scoped
+from portal.auth.access import approver_required, db_id, firm_id, get_for_firm, scoped
 from portal.extensions import db
 from portal.invoices.from_time import (
     FromTimeError,
@@ -23,8 +23,8 @@ from portal.models import Client, TimeEntry, line_amount
 @approver_required
 def from_time():
     if request.method == "POST":
-        client_id = request.form.get("client_id", type=int) or 0
-        entry_ids = request.form.getlist("entry_ids", type=int)
+        client_id = request.form.get("client_id", type=db_id) or 0
+        entry_ids = request.form.getlist("entry_ids", type=db_id)
         try:
             invoice = generate_invoice_from_time(firm_id(), client_id, entry_ids)
             db.session.commit()
@@ -41,7 +41,7 @@ def from_time():
               "they are now locked. Review it, then mark it as New for QuickBooks.", "success")
         return redirect(url_for("invoices.detail", invoice_id=invoice.id))
 
-    client_id = request.args.get("client_id", type=int)
+    client_id = request.args.get("client_id", type=db_id)
     client = get_for_firm(Client, client_id) if client_id else None
     entries = []
     if client is not None:
