@@ -13,6 +13,8 @@ whether the machine, rather than the limits, set the pace (near 100% of a core =
 
 from __future__ import annotations
 
+import argparse
+import cProfile
 import json
 import os
 import socket
@@ -20,8 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -281,14 +284,20 @@ def write_ceiling(meter: Meter, writes: int) -> tuple[float, float]:
     return min(BATCH_PER_MIN * BATCH_ITEMS, by_requests), other
 
 
-def print_rates(noun: str, done: int, meter: Meter, progress: Progress, app: Any) -> None:
-    """The ceiling line, the rate over the whole run and the sustained rate with a verdict."""
-    ceiling, other = write_ceiling(meter, done)
+def print_rates(noun: str, done: int, meter: Meter, progress: Progress, app: Any, *,
+                ceiling: tuple[float, float] | None = None, other: str = "other calls",
+                per: str = "batch") -> None:
+    """The ceiling line, the rate over the whole run and the sustained rate with a verdict.
+
+    ``ceiling``: (effective ceiling, other requests per batch) when a benchmark computes its
+    own (default: ``write_ceiling``); ``other`` and ``per`` name those requests and the unit.
+    """
+    ceiling, others = ceiling if ceiling is not None else write_ceiling(meter, done)
     gov_requests, gov_batches = governor_limits(app)
-    gov_cap = min(gov_batches * BATCH_ITEMS, gov_requests / (other + 1) * BATCH_ITEMS)
+    gov_cap = min(gov_batches * BATCH_ITEMS, gov_requests / (others + 1) * BATCH_ITEMS)
     print(f"ceiling: batch {BATCH_PER_MIN}x{BATCH_ITEMS}={BATCH_PER_MIN * BATCH_ITEMS}/min; "
-          f"requests {PER_REALM_PER_MIN}/min / ({other:.2f} other calls + 1 batch) per batch "
-          f"x {BATCH_ITEMS} = {PER_REALM_PER_MIN / (other + 1) * BATCH_ITEMS:.0f}/min; "
+          f"requests {PER_REALM_PER_MIN}/min / ({others:.2f} {other} + 1 batch) per {per} "
+          f"x {BATCH_ITEMS} = {PER_REALM_PER_MIN / (others + 1) * BATCH_ITEMS:.0f}/min; "
           f"effective={ceiling:.0f}/min; governor cap {gov_cap:.0f}/min "
           f"({gov_batches} batches, {gov_requests} requests)")
     per_minute = done / meter.sandbox_minutes if meter.sandbox_minutes else 0.0
@@ -301,6 +310,109 @@ def print_rates(noun: str, done: int, meter: Meter, progress: Progress, app: Any
         print(f"over_first_{whole}_whole_sandbox_minutes={rate:.0f}/min "
               f"fraction_of_ceiling={rate / ceiling:.1%} "
               f"(target >= 90% and no 429s: {verdict})")
+
+
+def parse_args(doc: str | None, **sizes: int) -> argparse.Namespace:
+    """``--<size> N`` for each of ``sizes`` (name=default), then --scale and --profile; the
+    profile folder (``args.profile_dir``, or None) is created."""
+    parser = argparse.ArgumentParser(description=(doc or "benchmark").splitlines()[0])
+    for name, default in sizes.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    parser.add_argument("--scale", type=float, default=4.0, help="sandbox seconds per second")
+    parser.add_argument("--profile", help="folder for cProfile stats of both sides")
+    args = parser.parse_args()
+    args.profile_dir = Path(args.profile) if args.profile else None
+    if args.profile_dir:
+        args.profile_dir.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+Push = Callable[..., dict[str, int]]
+
+
+@dataclass
+class Bench:
+    """One benchmark's sandbox, portal app and firm connected to ``sbx.REALM_2``, and the push
+    under test (``push(firm_id, run, progress=...)``, run as a scheduled SyncRun of ``kind``)."""
+
+    args: argparse.Namespace
+    sbx: RemoteSandbox
+    app: Any
+    firm_id: int
+    kind: str
+    push: Push
+
+    @property
+    def realm(self) -> str:
+        return str(self.sbx.REALM_2)
+
+    def run(self, progress: Any = None) -> dict[str, int]:
+        """One scheduled push, as the hourly job runs it."""
+        from portal.extensions import db
+        from portal.models import SyncRun
+
+        run = SyncRun(firm_id=self.firm_id, kind=self.kind, trigger="schedule",
+                      status="running", counts={})
+        db.session.add(run)
+        db.session.commit()
+        counts = self.push(self.firm_id, run, progress=progress)
+        db.session.commit()
+        return counts
+
+    def measure(self) -> tuple[dict[str, int], Meter, Progress]:
+        """The measured push (under cProfile with --profile): its counts, Meter and Progress."""
+        profile_dir = self.args.profile_dir
+        profiler = cProfile.Profile() if profile_dir else None
+        progress = Progress(self.args.scale)
+        with Meter(self.sbx) as meter:
+            if profiler:
+                profiler.enable()
+            counts = self.run(progress)
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(str(profile_dir / "portal.prof"))
+        return counts, meter, progress
+
+    def report(self, summary: str, meter: Meter, progress: Progress, *, noun: str, unit: str,
+               done: int, digits: int = 3, **rates: Any) -> None:
+        """The measured push's lines: scale, ``summary``, CPU, ceiling and rates, API calls
+        (``api_calls_per_<unit>`` to ``digits`` places; ``rates`` go to ``print_rates``)."""
+        print(f"time_scale={self.args.scale:g} (sandbox seconds per real second; sandbox in "
+              "its own process)")
+        print(summary)
+        print(meter.cpu_line())
+        print_rates(noun, done, meter, progress, self.app, **rates)
+        print(f"api_calls={meter.calls} api_calls_per_{unit}="
+              f"{meter.calls / max(done, 1):.{digits}f} 429s={meter.throttled} "
+              f"by_endpoint={meter.counters['requests']}")
+
+    def hourly_runs(self, change: Callable[[], None], label: str = "hourly_50_changes") -> None:
+        """An hourly run with no changes, then ``change()`` and an hourly run after it."""
+        with Meter(self.sbx) as quiet_meter:
+            quiet = self.run()
+        print(f"hourly_no_changes counts={quiet} api_calls={quiet_meter.calls}")
+        change()
+        with Meter(self.sbx) as busy_meter:
+            busy = self.run()
+        print(f"{label} counts={busy} api_calls={busy_meter.calls} "
+              f"429s={busy_meter.throttled}")
+
+
+@contextmanager
+def bench(args: argparse.Namespace, kind: str, push: Push) -> Iterator[Bench]:
+    """A sandbox process, a portal app on a temporary SQLite file with its tables, and a firm
+    connected to ``REALM_2``; runs inside the app context."""
+    from portal.extensions import db
+
+    profile_dir = args.profile_dir
+    sbx_profile = str(profile_dir / "sandbox.prof") if profile_dir else None
+    with tempfile.TemporaryDirectory() as tmp, \
+            sandbox_process(args.scale, profile=sbx_profile) as sbx:
+        app = portal_app(Path(tmp) / "bench.db", sbx, args.scale)
+        with app.app_context():
+            db.create_all()
+            firm_id = connect_firm(sbx, sbx.REALM_2)
+            yield Bench(args, sbx, app, firm_id, kind, push)
 
 
 def _serve_profiled(port: str, config: str, out: str) -> None:

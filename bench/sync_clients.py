@@ -41,13 +41,8 @@ Needs Redis like the tests (REDIS_URL, or the embedded one). Not part of the tes
 
 from __future__ import annotations
 
-import argparse
-import cProfile
 import sys
-import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -56,26 +51,9 @@ from _common import (  # noqa: E402
     BATCH_PER_MIN,
     PER_REALM_PER_MIN,
     Meter,
-    connect_firm,
-    governor_limits,
-    portal_app,
-    sandbox_process,
+    bench,
+    parse_args,
 )
-
-
-def _run(firm_id: int, progress: Any = None) -> dict[str, int]:
-    """One scheduled push, as the hourly job runs it."""
-    from portal.extensions import db
-    from portal.models import SyncRun
-    from portal.qbo.sync.customers import push_clients
-
-    run = SyncRun(firm_id=firm_id, kind="clients", trigger="schedule", status="running",
-                  counts={})
-    db.session.add(run)
-    db.session.commit()
-    counts = push_clients(firm_id, run, progress=progress)
-    db.session.commit()
-    return counts
 
 
 def _add_clients(firm_id: int, n: int) -> None:
@@ -101,111 +79,31 @@ def _ceiling(meter: Meter) -> tuple[float, float]:
     return min(BATCH_PER_MIN * BATCH_ITEMS, by_requests), per_chunk
 
 
-class Progress:
-    """Chunk completions against real time (converted to sandbox time with the scale)."""
-
-    def __init__(self, scale: float) -> None:
-        self.scale = scale
-        self.marks: list[tuple[float, int]] = []
-
-    def __call__(self, done: int, total: int) -> None:
-        self.marks.append((time.monotonic(), done))
-
-    def whole_minutes_rate(self) -> tuple[int, float] | None:
-        """(k, clients per sandbox minute over the first k whole sandbox minutes).
-
-        Why: QBO's limits are sliding windows, so a sync that waits for them moves in bursts
-        (38 batches, then a wait until the oldest leaves the window). A run that ends just
-        after a burst has a last partial minute holding a full minute's work, and created /
-        elapsed then overstates the pace (it can exceed the ceiling). Counting only what was
-        done within whole minutes from the start removes that end effect.
-        """
-        if len(self.marks) < 2:
-            return None
-        start = self.marks[0][0]
-        minutes = [((t - start) * self.scale / 60.0, n) for t, n in self.marks]
-        whole = int(minutes[-1][0])
-        if whole < 1:
-            return None
-        done = max(n for m, n in minutes if m <= whole)
-        return whole, done / whole
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=10_000)
-    parser.add_argument("--scale", type=float, default=4.0, help="sandbox seconds per second")
-    parser.add_argument("--profile", help="folder for cProfile stats of both sides")
-    args = parser.parse_args()
-    profile_dir = Path(args.profile) if args.profile else None
-    if profile_dir:
-        profile_dir.mkdir(parents=True, exist_ok=True)
+    args = parse_args(__doc__, clients=10_000)
 
     from portal.extensions import db
     from portal.models import Client
+    from portal.qbo.sync.customers import push_clients
 
-    sbx_profile = str(profile_dir / "sandbox.prof") if profile_dir else None
-    with tempfile.TemporaryDirectory() as tmp, \
-            sandbox_process(args.scale, profile=sbx_profile) as sbx:
-        app = portal_app(Path(tmp) / "bench.db", sbx, args.scale)
-        gov_requests, gov_batches = governor_limits(app)
-        with app.app_context():
-            db.create_all()
-            firm_id = connect_firm(sbx, sbx.REALM_2)
-            _add_clients(firm_id, args.clients)
+    with bench(args, "clients", push_clients) as b:
+        _add_clients(b.firm_id, args.clients)
 
-            profiler = cProfile.Profile() if profile_dir else None
-            progress = Progress(args.scale)
-            with Meter(sbx) as meter:
-                if profiler:
-                    profiler.enable()
-                counts = _run(firm_id, progress)
-                if profiler:
-                    profiler.disable()
-                    profiler.dump_stats(str(profile_dir / "portal.prof"))
-            created = counts.get("created", 0)
-            per_minute = created / meter.sandbox_minutes if meter.sandbox_minutes else 0.0
-            ceiling, lookups = _ceiling(meter)
-            gov_cap = min(gov_batches * BATCH_ITEMS, gov_requests / (lookups + 1) * BATCH_ITEMS)
-            print(f"time_scale={args.scale:g} (sandbox seconds per real second; sandbox in "
-                  f"its own process)")
-            print(f"clients={args.clients} pushed={sum(counts.values())} created={created} "
-                  f"counts={counts}")
-            print(meter.cpu_line())
-            print(f"ceiling: batch {BATCH_PER_MIN}x{BATCH_ITEMS}={BATCH_PER_MIN * BATCH_ITEMS}"
-                  f"/min; requests {PER_REALM_PER_MIN}/min / ({lookups:.2f} lookups + 1 batch)"
-                  f" per chunk x {BATCH_ITEMS} = "
-                  f"{PER_REALM_PER_MIN / (lookups + 1) * BATCH_ITEMS:.0f}/min; "
-                  f"effective={ceiling:.0f}/min; governor cap "
-                  f"{gov_cap:.0f}"
-                  f"/min ({gov_batches} batches, {gov_requests} requests)")
-            print(f"created_per_sandbox_minute={per_minute:.0f} ceiling={ceiling:.0f} "
-                  f"fraction_of_ceiling={per_minute / ceiling:.1%}")
-            steady = progress.whole_minutes_rate()
-            if steady is not None:
-                whole, rate = steady
-                verdict = "PASS" if rate >= 0.9 * ceiling and meter.throttled == 0 else "FAIL"
-                print(f"over_first_{whole}_whole_sandbox_minutes={rate:.0f}/min "
-                      f"fraction_of_ceiling={rate / ceiling:.1%} "
-                      f"(target >= 90% and no 429s: {verdict})")
-            print(f"api_calls={meter.calls} api_calls_per_client="
-                  f"{meter.calls / max(created, 1):.3f} 429s={meter.throttled} "
-                  f"by_endpoint={meter.counters['requests']}")
+        counts, meter, progress = b.measure()
+        created = counts.get("created", 0)
+        b.report(f"clients={args.clients} pushed={sum(counts.values())} created={created} "
+                 f"counts={counts}", meter, progress, noun="created", unit="client",
+                 done=created, ceiling=_ceiling(meter), other="lookups", per="chunk")
 
-            with Meter(sbx) as quiet_meter:
-                quiet = _run(firm_id)
-            print(f"hourly_no_changes counts={quiet} api_calls={quiet_meter.calls}")
-
+        def change() -> None:
             changed = db.session.execute(
-                db.select(Client).where(Client.firm_id == firm_id).limit(50)).scalars()
+                db.select(Client).where(Client.firm_id == b.firm_id).limit(50)).scalars()
             for client in changed:
                 client.email = f"c{client.id}@bench.example"
                 client.touch()
             db.session.commit()
-            with Meter(sbx) as busy_meter:
-                busy = _run(firm_id)
-            print(f"hourly_50_changes counts={busy} api_calls={busy_meter.calls} "
-                  f"429s={busy_meter.throttled}")
+
+        b.hourly_runs(change)
 
 
 if __name__ == "__main__":

@@ -31,11 +31,8 @@ Needs Redis like the tests (REDIS_URL, or the embedded one). Not part of the tes
 
 from __future__ import annotations
 
-import argparse
-import cProfile
 import random
 import sys
-import tempfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -43,35 +40,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
-    Meter,
-    Progress,
-    RemoteSandbox,
-    connect_firm,
-    portal_app,
-    print_rates,
-    sandbox_process,
-    seed_entities,
-)
+from _common import RemoteSandbox, bench, parse_args, seed_entities  # noqa: E402
 
 CUSTOMERS = 200
 QTYS = ("0.25", "0.33", "1", "1.5", "2", "7.75")
 RATES = ("133.33", "150.00", "95.50", "99.99", "220.00")
-
-
-def _run(firm_id: int, progress: Any = None) -> dict[str, int]:
-    """One scheduled push, as the hourly job runs it."""
-    from portal.extensions import db
-    from portal.models import SyncRun
-    from portal.qbo.sync.invoices import push_invoices
-
-    run = SyncRun(firm_id=firm_id, kind="invoices", trigger="schedule", status="running",
-                  counts={})
-    db.session.add(run)
-    db.session.commit()
-    counts = push_invoices(firm_id, run, progress=progress)
-    db.session.commit()
-    return counts
 
 
 def _seed(sbx: RemoteSandbox, realm: str, firm_id: int) -> tuple[list[Any], int]:
@@ -122,65 +95,33 @@ def _add_invoices(firm_id: int, clients: list[Any], category_id: int, n: int, fi
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--invoices", type=int, default=2_000)
-    parser.add_argument("--scale", type=float, default=4.0, help="sandbox seconds per second")
-    parser.add_argument("--profile", help="folder for cProfile stats of both sides")
-    args = parser.parse_args()
-    profile_dir = Path(args.profile) if args.profile else None
-    if profile_dir:
-        profile_dir.mkdir(parents=True, exist_ok=True)
+    args = parse_args(__doc__, invoices=2_000)
 
     from portal.extensions import db
     from portal.models import Client, Invoice
+    from portal.qbo.sync.invoices import push_invoices
 
-    sbx_profile = str(profile_dir / "sandbox.prof") if profile_dir else None
-    with tempfile.TemporaryDirectory() as tmp, \
-            sandbox_process(args.scale, profile=sbx_profile) as sbx:
-        realm = sbx.REALM_2
-        app = portal_app(Path(tmp) / "bench.db", sbx, args.scale)
-        with app.app_context():
-            db.create_all()
-            firm_id = connect_firm(sbx, realm)
-            clients, category_id = _seed(sbx, realm, firm_id)
-            _add_invoices(firm_id, clients, category_id, args.invoices, 0, seed=6)
-            portal_total = sum(db.session.execute(db.select(Invoice.total)).scalars())
-            client_ids = [c.id for c in clients]
-            db.session.expunge_all()
+    with bench(args, "invoices", push_invoices) as b:
+        clients, category_id = _seed(b.sbx, b.realm, b.firm_id)
+        _add_invoices(b.firm_id, clients, category_id, args.invoices, 0, seed=6)
+        portal_total = sum(db.session.execute(db.select(Invoice.total)).scalars())
+        client_ids = [c.id for c in clients]
+        db.session.expunge_all()
 
-            profiler = cProfile.Profile() if profile_dir else None
-            progress = Progress(args.scale)
-            with Meter(sbx) as meter:
-                if profiler:
-                    profiler.enable()
-                counts = _run(firm_id, progress)
-                if profiler:
-                    profiler.disable()
-                    profiler.dump_stats(str(profile_dir / "portal.prof"))
-            pushed = counts.get("pushed", 0)
-            qbo_total = sum(Decimal(str(i["TotalAmt"])) for i in sbx.entities(realm, "Invoice"))
-            print(f"time_scale={args.scale:g} (sandbox seconds per real second; sandbox in "
-                  "its own process)")
-            print(f"invoices={args.invoices} pushed={pushed} counts={counts}")
-            print(meter.cpu_line())
-            print_rates("invoices", pushed, meter, progress, app)
-            print(f"api_calls={meter.calls} api_calls_per_invoice="
-                  f"{meter.calls / max(pushed, 1):.3f} 429s={meter.throttled} "
-                  f"by_endpoint={meter.counters['requests']}")
-            print(f"portal_total={portal_total:.2f} qbo_total={qbo_total:.2f} "
-                  f"equal={portal_total == qbo_total}")
+        counts, meter, progress = b.measure()
+        pushed = counts.get("pushed", 0)
+        qbo_total = sum(Decimal(str(i["TotalAmt"])) for i in b.sbx.entities(b.realm, "Invoice"))
+        b.report(f"invoices={args.invoices} pushed={pushed} counts={counts}", meter, progress,
+                 noun="invoices", unit="invoice", done=pushed)
+        print(f"portal_total={portal_total:.2f} qbo_total={qbo_total:.2f} "
+              f"equal={portal_total == qbo_total}")
 
-            with Meter(sbx) as quiet_meter:
-                quiet = _run(firm_id)
-            print(f"hourly_no_changes counts={quiet} api_calls={quiet_meter.calls}")
-
+        def change() -> None:
             clients = list(db.session.execute(
                 db.select(Client).where(Client.id.in_(client_ids))).scalars())
-            _add_invoices(firm_id, clients, category_id, 50, args.invoices, seed=7)
-            with Meter(sbx) as busy_meter:
-                busy = _run(firm_id)
-            print(f"hourly_50_changes (50 new invoices) counts={busy} "
-                  f"api_calls={busy_meter.calls} 429s={busy_meter.throttled}")
+            _add_invoices(b.firm_id, clients, category_id, 50, args.invoices, seed=7)
+
+        b.hourly_runs(change, "hourly_50_changes (50 new invoices)")
 
 
 if __name__ == "__main__":

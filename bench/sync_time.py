@@ -32,43 +32,16 @@ Needs Redis like the tests (REDIS_URL, or the embedded one). Not part of the tes
 
 from __future__ import annotations
 
-import argparse
-import cProfile
 import sys
-import tempfile
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
-    Meter,
-    Progress,
-    RemoteSandbox,
-    connect_firm,
-    portal_app,
-    print_rates,
-    sandbox_process,
-    seed_entities,
-)
+from _common import RemoteSandbox, bench, parse_args, seed_entities  # noqa: E402
 
 CLIENTS = 50
-
-
-def _run(firm_id: int, progress: Any = None) -> dict[str, int]:
-    """One scheduled push, as the hourly job runs it."""
-    from portal.extensions import db
-    from portal.models import SyncRun
-    from portal.qbo.sync.time import push_time
-
-    run = SyncRun(firm_id=firm_id, kind="time", trigger="schedule", status="running", counts={})
-    db.session.add(run)
-    db.session.commit()
-    counts = push_time(firm_id, run, progress=progress)
-    db.session.commit()
-    return counts
 
 
 def _seed(sbx: RemoteSandbox, realm: str, firm_id: int, staff: int, entries: int) -> None:
@@ -104,63 +77,30 @@ def _seed(sbx: RemoteSandbox, realm: str, firm_id: int, staff: int, entries: int
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entries", type=int, default=20_000)
-    parser.add_argument("--staff", type=int, default=25)
-    parser.add_argument("--scale", type=float, default=4.0, help="sandbox seconds per second")
-    parser.add_argument("--profile", help="folder for cProfile stats of both sides")
-    args = parser.parse_args()
-    profile_dir = Path(args.profile) if args.profile else None
-    if profile_dir:
-        profile_dir.mkdir(parents=True, exist_ok=True)
+    args = parse_args(__doc__, entries=20_000, staff=25)
 
     from portal.extensions import db
     from portal.models import TimeEntry
+    from portal.qbo.sync.time import push_time
 
-    sbx_profile = str(profile_dir / "sandbox.prof") if profile_dir else None
-    with tempfile.TemporaryDirectory() as tmp, \
-            sandbox_process(args.scale, profile=sbx_profile) as sbx:
-        realm = sbx.REALM_2
-        app = portal_app(Path(tmp) / "bench.db", sbx, args.scale)
-        with app.app_context():
-            db.create_all()
-            firm_id = connect_firm(sbx, realm)
-            _seed(sbx, realm, firm_id, args.staff, args.entries)
-            db.session.expunge_all()
+    with bench(args, "time", push_time) as b:
+        _seed(b.sbx, b.realm, b.firm_id, args.staff, args.entries)
+        db.session.expunge_all()
 
-            profiler = cProfile.Profile() if profile_dir else None
-            progress = Progress(args.scale)
-            with Meter(sbx) as meter:
-                if profiler:
-                    profiler.enable()
-                counts = _run(firm_id, progress)
-                if profiler:
-                    profiler.disable()
-                    profiler.dump_stats(str(profile_dir / "portal.prof"))
-            pushed = counts.get("pushed", 0)
-            print(f"time_scale={args.scale:g} (sandbox seconds per real second; sandbox in "
-                  "its own process)")
-            print(f"entries={args.entries} staff={args.staff} pushed={pushed} counts={counts}")
-            print(meter.cpu_line())
-            print_rates("entries", pushed, meter, progress, app)
-            print(f"api_calls={meter.calls} api_calls_per_entry="
-                  f"{meter.calls / max(pushed, 1):.4f} 429s={meter.throttled} "
-                  f"by_endpoint={meter.counters['requests']}")
+        counts, meter, progress = b.measure()
+        pushed = counts.get("pushed", 0)
+        b.report(f"entries={args.entries} staff={args.staff} pushed={pushed} counts={counts}",
+                 meter, progress, noun="entries", unit="entry", done=pushed, digits=4)
 
-            with Meter(sbx) as quiet_meter:
-                quiet = _run(firm_id)
-            print(f"hourly_no_changes counts={quiet} api_calls={quiet_meter.calls}")
-
+        def change() -> None:
             changed = db.session.execute(
-                db.select(TimeEntry).where(TimeEntry.firm_id == firm_id).limit(50)).scalars()
+                db.select(TimeEntry).where(TimeEntry.firm_id == b.firm_id).limit(50)).scalars()
             for entry in changed:
                 entry.hours = Decimal("2.25")
                 entry.version += 1
             db.session.commit()
-            with Meter(sbx) as busy_meter:
-                busy = _run(firm_id)
-            print(f"hourly_50_changes counts={busy} api_calls={busy_meter.calls} "
-                  f"429s={busy_meter.throttled}")
+
+        b.hourly_runs(change)
 
 
 if __name__ == "__main__":
