@@ -1,7 +1,7 @@
 """Invoice sync through the screens and real RQ jobs (rq.SimpleWorker, burst) against the
 sandbox: "Push to QuickBooks" on an invoice, "Sync Invoices" on the Integrations tab, the
-hourly run and the button at once, read-only after push over HTTP, and the Customizations live
-check (one Item query for all codes, cached)."""
+hourly run and the button at once, read-only after push over HTTP, and the Customizations
+QuickBooks check (a job makes one Item query for all codes; the page reads only the cache)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pytest
 from portal.extensions import db as _db
 from portal.jobs.firm_sync import SKIPPED_BUSY
 from portal.jobs.invoice_jobs import enqueue_invoice_push
+from portal.jobs.item_check_jobs import failure_key, job_id
 from portal.jobs.locks import hold_firm_lock
-from portal.jobs.queue import enqueue_firm_sync
+from portal.jobs.queue import enqueue_firm_sync, get_queue
 from portal.models import BillableCategory, Invoice, SyncRun
 from tests.conftest import user_of
 from tests.qbo_support import _sandbox_server, _sbx, connect_firm  # noqa: F401 - fixtures
@@ -192,9 +193,13 @@ def test_button_while_the_hourly_run_holds_the_lock_is_skipped(app, redis, sbx, 
     assert reload(invoice).status == "new" and qbo_invoices(sbx, realm, "5201") == []
 
 
-# -- Customizations live check -------------------------------------------------------------------
-def test_customizations_shows_each_code_live_with_one_query(app, redis, sbx, firm, admin,
-                                                            browser, make_client):
+# -- Customizations QuickBooks check (a background job; the page reads the cache only) -----------
+def item_check_jobs(app, firm) -> list[str]:
+    return [j for j in get_queue(app).job_ids if j == job_id(firm.id)]
+
+
+def test_customizations_checks_codes_in_a_job_and_the_page_never_calls_quickbooks(
+        app, redis, sbx, firm, admin, browser, make_client):
     connect_firm(firm, sbx, sbx.REALM_2)
     realm = sbx.REALM_2
     seed_item(sbx, realm, "TAX")
@@ -213,7 +218,24 @@ def test_customizations_shows_each_code_live_with_one_query(app, redis, sbx, fir
 
     page = browser.get("/customizations/").get_data(as_text=True)
 
+    assert requests(sbx) == {}  # the request itself never calls QuickBooks
+    assert "Checking with QuickBooks…" in page and ">Found<" not in page
+    assert 'data-item-check-url="/customizations/qbo-check"' in page
+    assert "js/customizations_check.js" in page
+    assert item_check_jobs(app, firm) == [job_id(firm.id)]
+    assert browser.get("/customizations/qbo-check").json == {
+        "ready": False, "failed": False, "message": None}
+    browser.get("/customizations/")  # a reload while the job waits: still one job
+    assert item_check_jobs(app, firm) == [job_id(firm.id)]
+
+    work(app, redis)
+
     assert requests(sbx) == {"GET query": 1}  # one query for all four codes
+    assert browser.get("/customizations/qbo-check").json["ready"] is True
+    page = browser.get("/customizations/").get_data(as_text=True)
+    assert requests(sbx) == {"GET query": 1}  # answered from the cache
+    assert item_check_jobs(app, firm) == []  # nothing queued once the answers are cached
+    assert "Checking with QuickBooks" not in page and "data-item-check-url" not in page
     assert ">Found<" in page  # TAX
     assert ">Inactive<" in page and "“TAX-IND” exists in QuickBooks but is inactive" in page
     assert "Category, not a Service" in page  # BOOKS
@@ -222,8 +244,50 @@ def test_customizations_shows_each_code_live_with_one_query(app, redis, sbx, fir
     assert f'href="/invoices/{held.id}"' in page
     assert "the QuickBooks Product/Service &#34;TAX-IND&#34; is inactive" in page
 
+
+def test_a_new_code_is_checked_by_another_job_that_asks_only_for_it(app, redis, sbx, realm, firm,
+                                                                     admin, browser):
+    browser.login(admin)
     browser.get("/customizations/")
-    assert requests(sbx) == {"GET query": 1}  # cached briefly: no second query
+    work(app, redis)
+    category = _db.session.execute(_db.select(BillableCategory).where(
+        BillableCategory.firm_id == firm.id)).scalar_one()
+    browser.post(f"/customizations/categories/{category.id}/edit",
+                 {"name": category.name, "type_id": category.type_id, "code": "NEWCODE"})
+    sbx.reset_counters()
+
+    assert "Checking with QuickBooks…" in browser.get("/customizations/").get_data(as_text=True)
+    work(app, redis)
+
+    assert requests(sbx) == {"GET query": 1}
+    page = browser.get("/customizations/").get_data(as_text=True)
+    assert "QuickBooks has no Product/Service named “NEWCODE”" in page and ">Found<" in page
+
+
+def test_a_failed_check_says_so_without_asking_again_on_every_load(app, redis, sbx, realm, firm,
+                                                                    admin, browser):
+    browser.login(admin)
+    browser.get("/customizations/")
+    sbx.inject_fault("503", count=5, path="/v3/company/")
+
+    work(app, redis)  # the job raises (RQ records it as failed) after noting the failure
+
+    status = browser.get("/customizations/qbo-check").json
+    assert status["ready"] is False and status["failed"] is True and status["message"]
+    page = browser.get("/customizations/").get_data(as_text=True)
+    assert "Could not check QuickBooks right now" in page and "Not checked" in page
+    assert item_check_jobs(app, firm) == []  # no new job until the failure expires
+    redis.delete(failure_key(firm.id))
+    browser.get("/customizations/")
+    assert item_check_jobs(app, firm) == [job_id(firm.id)]
+
+
+def test_the_check_status_is_for_admins_only(app, redis, realm, firm, browser):
+    for role in ("manager", "staff"):
+        browser.login(user_of(firm, role))
+        assert browser.get("/customizations/qbo-check").status_code == 403
+        assert browser.post("/customizations/qbo-check").status_code in (400, 405)
+        browser.logout()
 
 
 def test_customizations_without_quickbooks_says_so(app, redis, firm, admin, browser):

@@ -76,6 +76,7 @@ ACCESS: dict[str, str] = {
     "/reports/timesheets/return": "approver",
     "/customizations/": "admin",
     "/customizations/rollup": "admin",
+    "/customizations/qbo-check": "admin",
     "/customizations/types/new": "admin",
     "/customizations/types/<int:type_id>/edit": "admin",
     "/customizations/types/<int:type_id>/deactivate": "admin",
@@ -113,7 +114,7 @@ ROLES_ALLOWED = {
 GET_REDIRECTS = {"/", "/login", "/integrations/quickbooks/callback"}
 # GET rules that answer JSON to scripts (polled by static/js): 401, not a login page, when
 # nobody is signed in.
-JSON_RULES = {"/integrations/quickbooks/clients/runs/<int:run_id>"}
+JSON_RULES = {"/integrations/quickbooks/clients/runs/<int:run_id>", "/customizations/qbo-check"}
 # URL argument -> which of firm A's objects fills it. Add new object kinds here.
 ARG_OBJECTS = {
     "client_id": "client",

@@ -7,13 +7,22 @@ types and categories are deactivated (hidden from new work) instead.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth.access import admin_required, db_id, firm_id, get_for_firm, scoped
 from portal.customizations.forms import CategoryForm, RollupForm, TypeForm
-from portal.customizations.qbo_check import QboCheck, live_check
+from portal.customizations.qbo_check import QboCheck, live_check, status
 from portal.extensions import db
 from portal.models import BillableCategory, BillableType, Firm
 
@@ -62,6 +71,15 @@ def index():
         "customizations/index.html", types=types, firm=firm, rollup_form=rollup_form,
         qbo_check=qbo_check,
     )
+
+
+@bp.route("/qbo-check")
+@admin_required
+def qbo_check_status():
+    """JSON for static/js/customizations_check.js: are the QuickBooks answers cached yet, or
+    did the check fail? Reads Redis only: no QBO call, nothing queued."""
+    firm = db.session.get(Firm, firm_id())
+    return jsonify(status(firm, _types()))
 
 
 @bp.route("/rollup", methods=["POST"])
