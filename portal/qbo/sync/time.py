@@ -45,7 +45,6 @@ from portal.qbo.sync.events import record
 from portal.qbo.sync.time_outcomes import ENTITY, accept, failed, who
 from portal.qbo.sync.time_plan import (
     CLIENT_HOLD,
-    ITEM_QUERY_BUDGET,
     PLANNED,
     Context,
     Plan,
@@ -58,7 +57,7 @@ from portal.qbo.sync.time_plan import (
 from portal.qbo.sync.time_writes import batch_request_id, bids, request_id, send, single
 
 __all__ = [
-    "CHUNK", "CLIENT_HOLD", "ENTITY", "ITEM_QUERY_BUDGET", "PLANNED", "Context", "Plan",
+    "CHUNK", "CLIENT_HOLD", "ENTITY", "PLANNED", "Context", "Plan",
     "adopt_existing", "batch_request_id", "clear_stale_messages", "due_entries", "load_items",
     "push_chunk", "push_time", "request_id", "send", "single",
 ]
@@ -149,7 +148,7 @@ def push_time(firm_id: int, run: SyncRun, entry_ids: Iterable[int] | None = None
             if match.ok or retry_holds or match.reason != holds[entry.id].reason:
                 fresh.append(entry)  # fixed in QBO (or a new reason worth logging)
         fresh.sort(key=lambda e: e.id)
-        ctx.items = load_items(qbo, item_codes(ctx.firm, fresh))
+        ctx.items = load_items(qbo, firm_id, item_codes(ctx.firm, fresh))
         # Keep ids, not rows, between chunks: every commit (two per chunk) expires each object
         # the session still holds, so 20,000 loaded entries made every commit walk them all and
         # every chunk reload its entries one query at a time.

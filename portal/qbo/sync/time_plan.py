@@ -14,11 +14,11 @@ from portal.qbo.mapping import time as mapping
 from portal.qbo.sync.customers import ensure_customer
 from portal.qbo.sync.employees import Directory, Match
 from portal.qbo.sync.events import Tally
+from portal.qbo.sync.items import lookup_items
 from portal.qbo.sync.time_outcomes import gone, hold, pushed, who
 
 PLANNED = "planned-v"
 CLIENT_HOLD = "is not in QuickBooks yet"
-ITEM_QUERY_BUDGET = 1500  # characters of IN (...) values per Item query
 
 
 @dataclass
@@ -52,22 +52,11 @@ def item_codes(firm: Firm, entries: list[TimeEntry]) -> set[str]:
     return {c for e in entries if e.status == "approved" and (c := _code(firm, e))}
 
 
-def load_items(qbo: QboClient, codes: Iterable[str]) -> dict[str, str]:
-    """code (casefolded) -> Id of the active QBO Item of that Name; one query per ~1500 chars."""
-    found: dict[str, str] = {}
-    group: list[str] = []
-    size = 0
-    pending = sorted(set(codes))
-    for n, code in enumerate(pending):
-        group.append(escape(code))
-        size += len(group[-1]) + 2
-        if size > ITEM_QUERY_BUDGET or n == len(pending) - 1:
-            where = f"Name IN ({', '.join(group)})"
-            for item in qbo.query_all("Item", where=where):
-                if item.get("Type") != "Category":
-                    found.setdefault(str(item.get("Name", "")).casefold(), str(item["Id"]))
-            group, size = [], 0
-    return found
+def load_items(qbo: QboClient, firm_id: int, codes: Iterable[str]) -> dict[str, str]:
+    """code key -> Id of the usable QBO Item of that Name, asked fresh once per run through the
+    same lookup the invoice sync and the Customizations check use (portal.qbo.sync.items)."""
+    answers = lookup_items(qbo, firm_id, codes, fresh=True)
+    return {key: info.item_id for key, info in answers.items() if info.usable and info.item_id}
 
 
 # -- planning -------------------------------------------------------------------------------------
